@@ -1,4 +1,111 @@
+//! Tessera: a capability microkernel for AArch64 that runs at EL2 and is
+//! also a Type-I hypervisor.
+//!
+//! This file holds the boot sequence of the boot core and of the secondary
+//! cores; `arch/aarch64/head.rs` runs before it.
 #![no_std]
 #![no_main]
-#[panic_handler]
-fn panic(_info: &core::panic::PanicInfo) -> ! { loop {} }
+#![deny(clippy::undocumented_unsafe_blocks)]
+#![deny(unsafe_op_in_unsafe_fn)]
+
+mod arch;
+mod boot;
+mod console;
+mod drivers;
+mod fatal;
+#[cfg(feature = "test-hooks")]
+mod selftest;
+
+use arch::aarch64::{boot_mmu, cpu, gic, psci, smp, timer};
+
+/// How long the boot core waits for secondaries to report online.
+const SECONDARY_TIMEOUT_NS: u64 = 2_000_000_000;
+/// Ticks each core must have counted for its timer to count as running.
+const TICKS_REQUIRED: u64 = 3;
+/// How long the boot core waits for every core's timer to tick.
+const TICK_TIMEOUT_NS: u64 = 2_000_000_000;
+
+/// The boot core's Rust entry, with the MMU on and the device tree at
+/// physical address `dtb_pa`.
+pub extern "C" fn kernel_main(dtb_pa: u64) -> ! {
+    let Some(platform) = boot::read_platform(dtb_pa) else {
+        // No console is known without the device tree: nothing to report on.
+        cpu::park()
+    };
+    boot::map_kernel(&platform);
+    boot::start_console(&platform);
+    println!(
+        "Tessera {} (EL2 microkernel and hypervisor)",
+        env!("CARGO_PKG_VERSION")
+    );
+    let status = boot::CpuStatus::read();
+    status.print();
+    boot::print_platform(&platform);
+    let archive_entries = boot::list_archive(&platform);
+
+    boot::start_interrupts(&platform);
+    let total = smp::assign_indices(cpu::mpidr(), boot::cpu_mpidrs(&platform).as_slice());
+    match psci::init(platform.psci.as_ref()).map(|()| psci::version()) {
+        Ok(Some((major, minor))) => println!("psci: version {major}.{minor}"),
+        Ok(None) => println!("psci: PSCI_VERSION failed"),
+        Err(e) => println!("psci: unusable ({e:?}); secondary cores stay off"),
+    }
+    let online = smp::start_secondaries(SECONDARY_TIMEOUT_NS);
+    println!("smp: {online} of {total} cores online");
+    let ticking = boot::wait_for_ticks(TICKS_REQUIRED, TICK_TIMEOUT_NS);
+    println!(
+        "timer: ticking on {ticking} of {online} cores (INTID {}, {} Hz, counter {} Hz)",
+        timer::intid(),
+        timer::TICK_HZ,
+        timer::counter_hz()
+    );
+
+    let report = boot::BootReport {
+        status,
+        archive_entries,
+        online,
+        total,
+        ticking,
+    };
+    let problems = report.problems();
+    if problems.is_empty() {
+        println!("tessera: boot complete");
+    } else {
+        println!("tessera: boot complete, but not as expected: {problems:?}");
+    }
+    run_selftest(&platform, &report);
+    idle()
+}
+
+#[cfg(feature = "test-hooks")]
+fn run_selftest(platform: &tessera_devtree::Platform, report: &boot::BootReport) {
+    if let Some(name) = tessera_devtree::bootarg(platform.bootargs, "tessera.test") {
+        selftest::run(name, report);
+    }
+}
+
+#[cfg(not(feature = "test-hooks"))]
+fn run_selftest(platform: &tessera_devtree::Platform, _report: &boot::BootReport) {
+    if tessera_devtree::bootarg(platform.bootargs, "tessera.test").is_some() {
+        println!("tessera.test ignored: this kernel was built without test hooks");
+    }
+}
+
+/// A secondary core's Rust entry, with the MMU on.
+pub extern "C" fn secondary_main(core: usize) -> ! {
+    boot_mmu::drop_identity_map();
+    if let Err(e) = gic::init_this_cpu(core, cpu::mpidr()) {
+        println!("smp: core {core}: GIC redistributor unusable ({e}), parking");
+        cpu::park();
+    }
+    timer::start_this_cpu(core);
+    smp::mark_online(core);
+    cpu::enable_irqs();
+    idle()
+}
+
+fn idle() -> ! {
+    loop {
+        cpu::wait_for_interrupt();
+    }
+}

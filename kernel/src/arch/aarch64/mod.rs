@@ -1,0 +1,13 @@
+//! AArch64 at EL2 with VHE: boot, exceptions, MMU, GICv3, timers, PSCI, SMP.
+
+pub mod boot_mmu;
+pub mod cpu;
+pub mod exception;
+pub mod gic;
+mod head;
+pub mod psci;
+pub mod semihosting;
+pub mod smp;
+pub mod sysreg;
+pub mod timer;
+pub mod vectors;

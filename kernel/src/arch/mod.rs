@@ -1,0 +1,3 @@
+//! Architecture support. Tessera runs on AArch64 only.
+
+pub mod aarch64;

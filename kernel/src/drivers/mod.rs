@@ -1,0 +1,3 @@
+//! The few devices the kernel drives itself.
+
+pub mod pl011;
