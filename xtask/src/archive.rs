@@ -1,0 +1,65 @@
+//! The boot archive (`boot.cpio`) that QEMU passes as the initrd: the user
+//! programs the kernel starts, in a fixed order.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+
+/// One file of the boot archive: its name inside the archive and the file it
+/// is read from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub name: &'static str,
+    pub source: PathBuf,
+}
+
+/// The boot archive's entries, in archive order. `user_bin_dir` is where
+/// cargo puts the user programs' ELF files. Later entries (system
+/// description, guest images) are added here.
+pub fn entries(user_bin_dir: &Path) -> Vec<Entry> {
+    [
+        ("rootserver", "tessera-rootserver"),
+        ("vmm", "tessera-vmm"),
+        ("rtos", "tessera-rtos"),
+    ]
+    .into_iter()
+    .map(|(name, binary)| Entry {
+        name,
+        source: user_bin_dir.join(binary),
+    })
+    .collect()
+}
+
+/// Reads every entry's file and writes the archive to `out`; returns the
+/// archive's size.
+pub fn write(entries: &[Entry], out: &Path) -> Result<usize> {
+    let contents = entries
+        .iter()
+        .map(|e| {
+            std::fs::read(&e.source)
+                .with_context(|| format!("cannot read {} for the boot archive", e.source.display()))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let files: Vec<(&str, &[u8])> = entries
+        .iter()
+        .zip(&contents)
+        .map(|(e, c)| (e.name, c.as_slice()))
+        .collect();
+    let archive = tessera_bootarchive::write(&files)
+        .map_err(|e| anyhow::anyhow!("cannot build the boot archive: {e}"))?;
+    std::fs::write(out, &archive).with_context(|| format!("cannot write {}", out.display()))?;
+    Ok(archive.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_programs_in_order() {
+        let entries = entries(Path::new("/t/release"));
+        let names: Vec<_> = entries.iter().map(|e| e.name).collect();
+        assert_eq!(names, ["rootserver", "vmm", "rtos"]);
+        assert_eq!(entries[1].source, Path::new("/t/release/tessera-vmm"));
+    }
+}

@@ -1,0 +1,205 @@
+//! `cargo xtask build`: the cargo invocations for the kernel and the user
+//! programs, and the artifacts made from them (kernel.elf, kernel.bin,
+//! boot.cpio) under `<target>/tessera/<variant>/`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+
+use crate::exec::{self, find_in_path, note};
+use crate::{archive, image};
+
+pub const TARGET: &str = "aarch64-unknown-none";
+const KERNEL: &str = "tessera-kernel";
+const USER_PROGRAMS: [&str; 3] = ["tessera-rootserver", "tessera-vmm", "tessera-rtos"];
+
+/// The kernel build to make.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Variant {
+    /// The kernel as it ships.
+    Default,
+    /// With the `test-hooks` feature (the self-tests of the QEMU scenarios).
+    Test,
+}
+
+impl Variant {
+    pub fn dir_name(self) -> &'static str {
+        match self {
+            Self::Default => "default",
+            Self::Test => "test",
+        }
+    }
+}
+
+/// Where things are: the workspace root and cargo's target directory.
+#[derive(Debug, Clone)]
+pub struct Layout {
+    pub workspace: PathBuf,
+    pub target: PathBuf,
+}
+
+impl Layout {
+    /// The workspace above this crate, and `CARGO_TARGET_DIR` (made absolute
+    /// against the current directory, as cargo does) or `<workspace>/target`.
+    pub fn detect() -> Result<Self> {
+        let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+            .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
+        let workspace = manifest_dir
+            .parent()
+            .context("xtask's manifest directory has no parent")?
+            .to_path_buf();
+        let target = match std::env::var_os("CARGO_TARGET_DIR").filter(|d| !d.is_empty()) {
+            Some(dir) => std::path::absolute(PathBuf::from(dir))?,
+            None => workspace.join("target"),
+        };
+        Ok(Self { workspace, target })
+    }
+
+    /// A cargo command run in the workspace with the same target directory.
+    pub fn cargo(&self) -> Command {
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let mut cmd = Command::new(cargo);
+        cmd.current_dir(&self.workspace)
+            .env("CARGO_TARGET_DIR", &self.target);
+        cmd
+    }
+
+    /// Where cargo puts the release binaries for the kernel's target.
+    pub fn release_dir(&self) -> PathBuf {
+        self.target.join(TARGET).join("release")
+    }
+
+    pub fn artifacts(&self, variant: Variant) -> Artifacts {
+        let dir = self.target.join("tessera").join(variant.dir_name());
+        Artifacts {
+            kernel_elf: dir.join("kernel.elf"),
+            kernel_bin: dir.join("kernel.bin"),
+            archive: dir.join("boot.cpio"),
+            dir,
+        }
+    }
+
+    pub fn test_logs(&self) -> PathBuf {
+        self.target.join("test-logs")
+    }
+}
+
+/// The files `cargo xtask build` makes for one variant.
+#[derive(Debug, Clone)]
+pub struct Artifacts {
+    pub dir: PathBuf,
+    pub kernel_elf: PathBuf,
+    pub kernel_bin: PathBuf,
+    pub archive: PathBuf,
+}
+
+/// Builds `variant`: kernel, user programs, flat image and boot archive.
+pub fn build(layout: &Layout, variant: Variant) -> Result<Artifacts> {
+    ensure_rust_target(layout)?;
+    let out = layout.artifacts(variant);
+    std::fs::create_dir_all(&out.dir)
+        .with_context(|| format!("cannot create {}", out.dir.display()))?;
+
+    let mut kernel = layout.cargo();
+    kernel.args(["build", "--release", "--target", TARGET, "-p", KERNEL]);
+    if variant == Variant::Test {
+        kernel.args(["--features", "test-hooks"]);
+    }
+    exec::run(&mut kernel)?;
+    // Copied at once: both variants leave their kernel at the same path.
+    let built = layout.release_dir().join(KERNEL);
+    std::fs::copy(&built, &out.kernel_elf).with_context(|| {
+        format!(
+            "cannot copy {} to {}",
+            built.display(),
+            out.kernel_elf.display()
+        )
+    })?;
+
+    let mut users = layout.cargo();
+    users.args(["build", "--release", "--target", TARGET]);
+    for program in USER_PROGRAMS {
+        users.args(["-p", program]);
+    }
+    exec::run(&mut users)?;
+
+    write_image(&out)?;
+    let entries = archive::entries(&layout.release_dir());
+    let size = archive::write(&entries, &out.archive)?;
+    note!(
+        "wrote {} ({} entries, {size} bytes)",
+        out.archive.display(),
+        entries.len()
+    );
+    Ok(out)
+}
+
+/// Converts kernel.elf into kernel.bin, which must carry the Image header.
+fn write_image(out: &Artifacts) -> Result<()> {
+    let elf = std::fs::read(&out.kernel_elf)
+        .with_context(|| format!("cannot read {}", out.kernel_elf.display()))?;
+    let context = || format!("cannot make a flat image of {}", out.kernel_elf.display());
+    let flat = image::elf_to_image(&elf).with_context(context)?;
+    if let Err(e) = image::check_image_header(&flat) {
+        // No stale image from an earlier build may stay behind to be booted.
+        let _ = std::fs::remove_file(&out.kernel_bin);
+        return Err(e).with_context(context);
+    }
+    std::fs::write(&out.kernel_bin, &flat)
+        .with_context(|| format!("cannot write {}", out.kernel_bin.display()))?;
+    note!("wrote {} ({} bytes)", out.kernel_bin.display(), flat.len());
+    Ok(())
+}
+
+/// Makes sure the standard library for `aarch64-unknown-none` is installed
+/// for the workspace's toolchain, adding it with rustup if need be.
+pub fn ensure_rust_target(layout: &Layout) -> Result<()> {
+    let mut rustc = Command::new("rustc");
+    rustc
+        .current_dir(&layout.workspace)
+        .args(["--print", "sysroot"]);
+    let sysroot = exec::output(&mut rustc)?;
+    let target_lib = Path::new(sysroot.trim()).join("lib/rustlib").join(TARGET);
+    if target_lib.is_dir() {
+        return Ok(());
+    }
+    let add = format!("rustup target add {TARGET}");
+    if find_in_path("rustup").is_none() {
+        bail!("the Rust target {TARGET} is not installed and rustup is missing; run: {add}");
+    }
+    note!("the Rust target {TARGET} is not installed; adding it");
+    let mut rustup = Command::new("rustup");
+    rustup
+        .current_dir(&layout.workspace)
+        .args(["target", "add", TARGET]);
+    exec::run(&mut rustup)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn artifacts_live_under_the_variant_directory() {
+        let layout = Layout {
+            workspace: "/w".into(),
+            target: "/w/target".into(),
+        };
+        let test = layout.artifacts(Variant::Test);
+        assert_eq!(
+            test.kernel_bin,
+            Path::new("/w/target/tessera/test/kernel.bin")
+        );
+        assert_eq!(test.archive, Path::new("/w/target/tessera/test/boot.cpio"));
+        let default = layout.artifacts(Variant::Default);
+        assert_eq!(
+            default.kernel_elf,
+            Path::new("/w/target/tessera/default/kernel.elf")
+        );
+        assert_eq!(
+            layout.release_dir(),
+            Path::new("/w/target/aarch64-unknown-none/release")
+        );
+    }
+}
