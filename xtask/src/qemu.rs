@@ -49,6 +49,10 @@ pub fn args(config: &Config<'_>) -> Vec<OsString> {
         "4",
         "-m",
         "2G",
+        // No default network card: nothing uses one yet, and its option ROM
+        // is missing where Debian's ipxe-qemu is not installed.
+        "-nic",
+        "none",
     ]
     .map(OsString::from)
     .into();
@@ -160,7 +164,7 @@ mod tests {
     fn terminal_command_line() {
         assert_eq!(
             joined(&config(Console::Terminal, "", false)),
-            "-machine virt,virtualization=on,gic-version=3 -cpu max -smp 4 -m 2G -nographic \
+            "-machine virt,virtualization=on,gic-version=3 -cpu max -smp 4 -m 2G -nic none -nographic \
              -semihosting-config enable=on,target=native -kernel k.bin -initrd b.cpio"
         );
     }
