@@ -14,8 +14,9 @@ const FDT_HEADER_SIZE: usize = 40;
 /// early_map maps the 1 GiB block holding the device tree.
 const EARLY_WINDOW: u64 = 1 << 30;
 
-/// Reads the device tree that the loader left at `dtb_pa`.
-pub fn read_platform(dtb_pa: u64) -> Option<Platform<'static>> {
+/// Reads the device tree that the loader left at `dtb_pa`; returns it with
+/// its size in bytes.
+pub fn read_platform(dtb_pa: u64) -> Option<(Platform<'static>, u64)> {
     if dtb_pa == 0 {
         return None;
     }
@@ -31,7 +32,7 @@ pub fn read_platform(dtb_pa: u64) -> Option<Platform<'static>> {
     // that stays mapped at the same address in the final kernel map, and
     // nothing writes to it.
     let dtb = unsafe { core::slice::from_raw_parts(va, size) };
-    tessera_devtree::parse(dtb).ok()
+    Some((tessera_devtree::parse(dtb).ok()?, size as u64))
 }
 
 /// Builds the final kernel map: all RAM, the UART and the GIC.
@@ -146,30 +147,40 @@ pub fn print_platform(p: &Platform) {
     }
 }
 
+/// The boot archive's bytes, if /chosen names an initrd that lies in RAM.
+fn archive_bytes(p: &Platform) -> Option<&'static [u8]> {
+    let initrd = p.initrd?;
+    let in_ram = p
+        .memory
+        .iter()
+        .any(|m| initrd.base >= m.base && initrd.end().zip(m.end()).is_some_and(|(e, me)| e <= me));
+    // SAFETY: the archive lies in RAM (checked), which the linear map covers,
+    // and the kernel never writes to it (it is kept out of free memory).
+    in_ram.then(|| unsafe {
+        core::slice::from_raw_parts(
+            boot_mmu::phys_to_virt(initrd.base) as *const u8,
+            initrd.size as usize,
+        )
+    })
+}
+
+/// The boot archive, if there is a valid one.
+pub fn archive(p: &Platform) -> Option<Archive<'static>> {
+    Archive::parse(archive_bytes(p)?).ok()
+}
+
 /// Lists the boot archive's entries; returns how many it has.
 pub fn list_archive(p: &Platform) -> usize {
     let Some(initrd) = p.initrd else {
         println!("archive: none (no initrd in /chosen)");
         return 0;
     };
-    let in_ram = p
-        .memory
-        .iter()
-        .any(|m| initrd.base >= m.base && initrd.end().zip(m.end()).is_some_and(|(e, me)| e <= me));
-    if !in_ram {
+    let Some(data) = archive_bytes(p) else {
         println!(
             "archive: {:#x}+{:#x} is not in RAM",
             initrd.base, initrd.size
         );
         return 0;
-    }
-    // SAFETY: the archive lies in RAM (checked above), which the linear map
-    // covers, and nothing writes to it.
-    let data = unsafe {
-        core::slice::from_raw_parts(
-            boot_mmu::phys_to_virt(initrd.base) as *const u8,
-            initrd.size as usize,
-        )
     };
     match Archive::parse(data) {
         Ok(archive) => {

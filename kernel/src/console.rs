@@ -28,6 +28,22 @@ pub fn print(args: core::fmt::Arguments) {
     }
 }
 
+/// Writes one byte, as it is (for the debug system calls).
+pub fn put_byte(byte: u8) {
+    if let Some(uart) = CONSOLE.lock().as_mut() {
+        uart.put_byte(byte);
+    }
+}
+
+/// Writes bytes, as they are (for the debug system calls).
+pub fn write_bytes(bytes: &[u8]) {
+    if let Some(uart) = CONSOLE.lock().as_mut() {
+        for &b in bytes {
+            uart.put_byte(b);
+        }
+    }
+}
+
 #[doc(hidden)]
 pub fn emergency_print(args: core::fmt::Arguments) {
     for _ in 0..EMERGENCY_TRIES {

@@ -10,13 +10,22 @@
 
 mod arch;
 mod boot;
+mod bootcaps;
 mod console;
 mod drivers;
 mod fatal;
+mod fault;
+mod irq;
+mod kernel_entry;
+mod klock;
+mod object;
+mod rootserver;
+mod sched;
 #[cfg(feature = "test-hooks")]
 mod selftest;
+mod syscall;
 
-use arch::aarch64::{boot_mmu, cpu, gic, psci, smp, timer};
+use arch::aarch64::{boot_mmu, cpu, gic, percore, psci, smp, timer, vspace};
 
 /// How long the boot core waits for secondaries to report online.
 const SECONDARY_TIMEOUT_NS: u64 = 2_000_000_000;
@@ -28,7 +37,8 @@ const TICK_TIMEOUT_NS: u64 = 2_000_000_000;
 /// The boot core's Rust entry, with the MMU on and the device tree at
 /// physical address `dtb_pa`.
 pub extern "C" fn kernel_main(dtb_pa: u64) -> ! {
-    let Some(platform) = boot::read_platform(dtb_pa) else {
+    percore::init_this_core();
+    let Some((platform, dtb_size)) = boot::read_platform(dtb_pa) else {
         // No console is known without the device tree: nothing to report on.
         cpu::park()
     };
@@ -74,7 +84,29 @@ pub extern "C" fn kernel_main(dtb_pa: u64) -> ! {
         println!("tessera: boot complete, but not as expected: {problems:?}");
     }
     run_selftest(&platform, &report);
-    idle()
+    start_rootserver(&platform, dtb_pa, dtb_size)
+}
+
+/// Builds the rootserver and hands the boot core to the scheduler.
+fn start_rootserver(
+    platform: &tessera_devtree::Platform<'static>,
+    dtb_pa: u64,
+    dtb_size: u64,
+) -> ! {
+    cpu::disable_irqs();
+    vspace::enable_user_half();
+    klock::acquire();
+    let built = rootserver::free_memory(platform, dtb_pa, dtb_size).and_then(|free| {
+        let alloc = rootserver::BootAllocator {
+            free,
+            tables: heapless::Vec::new(),
+        };
+        rootserver::create(platform, alloc)
+    });
+    if let Err(e) = built {
+        println!("rootserver: cannot start it: {e}");
+    }
+    kernel_entry::return_to_user(0)
 }
 
 #[cfg(feature = "test-hooks")]
@@ -93,19 +125,15 @@ fn run_selftest(platform: &tessera_devtree::Platform, _report: &boot::BootReport
 
 /// A secondary core's Rust entry, with the MMU on.
 pub extern "C" fn secondary_main(core: usize) -> ! {
+    percore::init_this_core();
     boot_mmu::drop_identity_map();
     if let Err(e) = gic::init_this_cpu(core, cpu::mpidr()) {
         println!("smp: core {core}: GIC redistributor unusable ({e}), parking");
         cpu::park();
     }
     timer::start_this_cpu(core);
+    vspace::enable_user_half();
     smp::mark_online(core);
-    cpu::enable_irqs();
-    idle()
-}
-
-fn idle() -> ! {
-    loop {
-        cpu::wait_for_interrupt();
-    }
+    klock::acquire();
+    kernel_entry::return_to_user(core)
 }

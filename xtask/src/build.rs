@@ -10,7 +10,12 @@ use anyhow::{Context, Result, bail};
 use crate::exec::{self, find_in_path, note};
 use crate::{archive, image};
 
-pub const TARGET: &str = "aarch64-unknown-none";
+/// The kernel's target: no FP/SIMD registers in kernel code, so user threads'
+/// FP state can be switched lazily and is never clobbered by the kernel.
+pub const KERNEL_TARGET: &str = "aarch64-unknown-none-softfloat";
+/// User programs may use FP/SIMD.
+pub const USER_TARGET: &str = "aarch64-unknown-none";
+const TARGETS: [&str; 2] = [KERNEL_TARGET, USER_TARGET];
 const KERNEL: &str = "tessera-kernel";
 const USER_PROGRAMS: [&str; 3] = ["tessera-rootserver", "tessera-vmm", "tessera-rtos"];
 
@@ -65,9 +70,9 @@ impl Layout {
         cmd
     }
 
-    /// Where cargo puts the release binaries for the kernel's target.
-    pub fn release_dir(&self) -> PathBuf {
-        self.target.join(TARGET).join("release")
+    /// Where cargo puts the release binaries for `target`.
+    pub fn release_dir(&self, target: &str) -> PathBuf {
+        self.target.join(target).join("release")
     }
 
     pub fn artifacts(&self, variant: Variant) -> Artifacts {
@@ -102,13 +107,20 @@ pub fn build(layout: &Layout, variant: Variant) -> Result<Artifacts> {
         .with_context(|| format!("cannot create {}", out.dir.display()))?;
 
     let mut kernel = layout.cargo();
-    kernel.args(["build", "--release", "--target", TARGET, "-p", KERNEL]);
+    kernel.args([
+        "build",
+        "--release",
+        "--target",
+        KERNEL_TARGET,
+        "-p",
+        KERNEL,
+    ]);
     if variant == Variant::Test {
         kernel.args(["--features", "test-hooks"]);
     }
     exec::run(&mut kernel)?;
     // Copied at once: both variants leave their kernel at the same path.
-    let built = layout.release_dir().join(KERNEL);
+    let built = layout.release_dir(KERNEL_TARGET).join(KERNEL);
     std::fs::copy(&built, &out.kernel_elf).with_context(|| {
         format!(
             "cannot copy {} to {}",
@@ -118,14 +130,14 @@ pub fn build(layout: &Layout, variant: Variant) -> Result<Artifacts> {
     })?;
 
     let mut users = layout.cargo();
-    users.args(["build", "--release", "--target", TARGET]);
+    users.args(["build", "--release", "--target", USER_TARGET]);
     for program in USER_PROGRAMS {
         users.args(["-p", program]);
     }
     exec::run(&mut users)?;
 
     write_image(&out)?;
-    let entries = archive::entries(&layout.release_dir());
+    let entries = archive::entries(&layout.release_dir(USER_TARGET));
     let size = archive::write(&entries, &out.archive)?;
     note!(
         "wrote {} ({} entries, {size} bytes)",
@@ -152,28 +164,32 @@ fn write_image(out: &Artifacts) -> Result<()> {
     Ok(())
 }
 
-/// Makes sure the standard library for `aarch64-unknown-none` is installed
-/// for the workspace's toolchain, adding it with rustup if need be.
+/// Makes sure the standard libraries for the kernel's and the user
+/// programs' targets are installed for the workspace's toolchain, adding them
+/// with rustup if need be.
 pub fn ensure_rust_target(layout: &Layout) -> Result<()> {
     let mut rustc = Command::new("rustc");
     rustc
         .current_dir(&layout.workspace)
         .args(["--print", "sysroot"]);
     let sysroot = exec::output(&mut rustc)?;
-    let target_lib = Path::new(sysroot.trim()).join("lib/rustlib").join(TARGET);
-    if target_lib.is_dir() {
-        return Ok(());
+    for target in TARGETS {
+        let target_lib = Path::new(sysroot.trim()).join("lib/rustlib").join(target);
+        if target_lib.is_dir() {
+            continue;
+        }
+        let add = format!("rustup target add {target}");
+        if find_in_path("rustup").is_none() {
+            bail!("the Rust target {target} is not installed and rustup is missing; run: {add}");
+        }
+        note!("the Rust target {target} is not installed; adding it");
+        let mut rustup = Command::new("rustup");
+        rustup
+            .current_dir(&layout.workspace)
+            .args(["target", "add", target]);
+        exec::run(&mut rustup)?;
     }
-    let add = format!("rustup target add {TARGET}");
-    if find_in_path("rustup").is_none() {
-        bail!("the Rust target {TARGET} is not installed and rustup is missing; run: {add}");
-    }
-    note!("the Rust target {TARGET} is not installed; adding it");
-    let mut rustup = Command::new("rustup");
-    rustup
-        .current_dir(&layout.workspace)
-        .args(["target", "add", TARGET]);
-    exec::run(&mut rustup)
+    Ok(())
 }
 
 #[cfg(test)]
@@ -198,7 +214,7 @@ mod tests {
             Path::new("/w/target/tessera/default/kernel.elf")
         );
         assert_eq!(
-            layout.release_dir(),
+            layout.release_dir(USER_TARGET),
             Path::new("/w/target/aarch64-unknown-none/release")
         );
     }

@@ -94,6 +94,22 @@ pub const SCENARIOS: &[Scenario] = &[
         ],
         ..BASE
     },
+    Scenario {
+        name: "rootserver",
+        append: "tessera.test=rootserver",
+        expect: &[
+            r"^tessera: boot complete",
+            r"^rootserver: entry 0x[0-9a-f]+, \d+ frames, \d+ page tables, \d+ untyped \((20[0-9]{2}) MiB\)",
+            r"^rootserver: running at EL0 on 4 cores",
+            r"^rootserver: \d+ untyped capabilities, 20[0-9]{2} MiB of RAM; \d+ free slots from \d+",
+            r"^rootserver: archive has rootserver \(\d+ bytes\)",
+            r"^rootserver: archive has vmm \(\d+ bytes\)",
+            r"^rootserver: archive has rtos \(\d+ bytes\)",
+            r"^tessera: shutdown requested by user level \(status 0\)",
+        ],
+        forbid: &["FATAL", "^fault:", PANICKED],
+        ..BASE
+    },
 ];
 
 /// Looks a scenario up by name.
@@ -142,9 +158,9 @@ mod tests {
     }
 
     #[test]
-    fn the_three_boot_scenarios_are_there() {
+    fn the_boot_scenarios_are_there() {
         let names: Vec<_> = SCENARIOS.iter().map(|s| s.name).collect();
-        assert_eq!(names, ["boot", "fault", "panic"]);
+        assert_eq!(names, ["boot", "fault", "panic", "rootserver"]);
         assert_eq!(find("fault").map(|s| s.exit_status), Some(3));
         assert!(find("boot").unwrap().forbid.contains(&"FATAL"));
         assert!(

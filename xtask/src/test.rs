@@ -16,10 +16,12 @@ use crate::scenarios::{self, SCENARIOS, Scenario};
 use crate::verdict;
 use crate::{console, qemu};
 
-/// The crates that build only for the kernel's target.
-const TARGET_ONLY_CRATES: [&str; 4] = [
+/// The crates that build only for the AArch64 targets (they hold
+/// inline assembly for EL2 or EL0).
+const TARGET_ONLY_CRATES: [&str; 5] = [
     "tessera-kernel",
     "tessera-rootserver",
+    "tessera-rt",
     "tessera-vmm",
     "tessera-rtos",
 ];

@@ -164,6 +164,11 @@ pub fn image_pa() -> u64 {
     unsafe { addr_of!(IMAGE_PA).read() }
 }
 
+/// The kernel image's size in memory, .bss included.
+pub fn image_size() -> u64 {
+    addr_of!(__image_end) as u64 - addr_of!(__image_start) as u64
+}
+
 /// Distance from a kernel-image virtual address to its physical address.
 pub fn kimage_voffset() -> u64 {
     KIMAGE_VBASE.wrapping_sub(image_pa())

@@ -6,10 +6,17 @@ use aarch64_cpu::registers::{CurrentEL, HCR_EL2, MPIDR_EL1, Readable};
 
 use super::sysreg;
 
-/// This core's index (0 = the boot core), kept in TPIDR_EL2 since entry.
+/// This core's index (0 = the boot core).
 #[inline]
 pub fn core_index() -> usize {
-    sysreg::read_tpidr_el2() as usize
+    super::percore::core_index()
+}
+
+/// Masks IRQs on this core: the kernel runs with them masked once threads
+/// exist, and polls the GIC when idle.
+pub fn disable_irqs() {
+    // SAFETY: masking only delays interrupts.
+    unsafe { asm!("msr daifset, #2", options(nostack, preserves_flags)) };
 }
 
 /// This core's affinity (MPIDR_EL1 without the U and MT flag bits).

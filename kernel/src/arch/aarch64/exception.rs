@@ -5,25 +5,21 @@
 
 use aarch64_cpu::registers::{ESR_EL2, FAR_EL2, Readable};
 
+use super::cpu;
 use super::vectors::{TrapFrame, VectorKind};
-use super::{cpu, gic, timer};
 
 /// Called by the vectors with the slot taken and the saved frame.
 pub extern "C" fn handle_exception(slot: u64, frame: &mut TrapFrame) {
     match VectorKind::from_slot(slot) {
-        Some(VectorKind::CurrentSpxIrq | VectorKind::Lower64Irq) => handle_irq(),
+        Some(VectorKind::CurrentSpxIrq) => handle_irq(),
         kind => unexpected(kind, slot, frame),
     }
 }
 
+/// An IRQ taken in the kernel: only while a core waits during boot with
+/// IRQs unmasked (afterwards the kernel runs with them masked).
 fn handle_irq() {
-    let Some(intid) = gic::acknowledge() else {
-        return;
-    };
-    if intid == timer::intid() {
-        timer::handle_tick(cpu::core_index());
-    }
-    gic::end_of_interrupt(intid);
+    crate::irq::handle_pending(cpu::core_index());
 }
 
 /// A short name for an exception class (ESR_ELx.EC).

@@ -65,7 +65,8 @@ primary_high:
     ldr     x0, ={stacks}
     add     x0, x0, #{stack_size}
     mov     sp, x0
-    msr     tpidr_el2, xzr          // core index 0
+    ldr     x0, ={per_core}
+    msr     tpidr_el2, x0           // core 0's PerCore
     ldr     x0, =exception_vectors
     msr     vbar_el2, x0
     isb
@@ -91,7 +92,10 @@ secondary_high:
     madd    x0, x19, x1, x0
     add     x0, x0, x1
     mov     sp, x0
-    msr     tpidr_el2, x19
+    ldr     x0, ={per_core}
+    mov     x1, #{per_core_size}
+    madd    x0, x19, x1, x0
+    msr     tpidr_el2, x0           // this core's PerCore
     ldr     x0, =exception_vectors
     msr     vbar_el2, x0
     isb
@@ -106,8 +110,9 @@ park:
 3:  wfe
     b       3b
 
-    // EL2 with VHE: host regime EL2&0 (TGE), FP/SIMD untrapped (the Rust
-    // target uses NEON), MMU and caches off. Returns x0 = 0, or 1 if this
+    // EL2 with VHE: host regime EL2&0 (TGE), FP/SIMD untrapped until user
+    // threads run (the kernel itself, built soft-float, never uses it), MMU
+    // and caches off. Returns x0 = 0, or 1 if this
     // core is not at EL2 or lacks VHE.
 el2_setup:
     mrs     x0, CurrentEL
@@ -169,6 +174,8 @@ dcache_invalidate_range:
     .ltorg
 "#,
     stacks = sym super::smp::STACKS,
+    per_core = sym super::percore::PER_CORE,
+    per_core_size = const core::mem::size_of::<super::percore::PerCore>(),
     stack_size = const STACK_SIZE,
     max_cpus = const MAX_CPUS,
     early_map = sym boot_mmu::early_map,

@@ -70,12 +70,22 @@ impl VectorKind {
 
 global_asm!(
     r#"
+    // From EL2 itself: the frame goes on the current stack.
     .macro VECTOR slot
     .balign 0x80
     sub     sp, sp, #{frame_size}
     stp     x0, x1, [sp, #0]
     mov     x0, #\slot
     b       exception_common
+    .endm
+
+    // From EL0: the registers go into the running thread's TCB (user_entry
+    // in context.rs); SP_EL2 is this core's empty kernel stack.
+    .macro USER_VECTOR slot
+    .balign 0x80
+    stp     x0, x1, [sp, #-16]!
+    mov     x1, #\slot
+    b       user_entry
     .endm
 
     .section .text.vectors, "ax"
@@ -90,14 +100,14 @@ exception_vectors:
     VECTOR 5
     VECTOR 6
     VECTOR 7
-    VECTOR 8
-    VECTOR 9
-    VECTOR 10
-    VECTOR 11
-    VECTOR 12
-    VECTOR 13
-    VECTOR 14
-    VECTOR 15
+    USER_VECTOR 8
+    USER_VECTOR 9
+    USER_VECTOR 10
+    USER_VECTOR 11
+    USER_VECTOR 12
+    USER_VECTOR 13
+    USER_VECTOR 14
+    USER_VECTOR 15
 
 exception_common:
     stp     x2, x3, [sp, #16]

@@ -1,0 +1,157 @@
+//! Lazy FP/SIMD switching. The kernel itself never touches FP registers (it
+//! is built for the soft-float target), so a user thread's FP state stays in
+//! the registers until another thread uses FP: that first use traps
+//! (CPTR_EL2.FPEN), the kernel saves the previous owner's registers and
+//! loads the new one's.
+
+use core::arch::asm;
+
+use super::smp::MAX_CPUS;
+use super::sysreg;
+
+/// q0–q31, FPSR and FPCR.
+#[repr(C, align(16))]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct FpuState {
+    pub q: [u128; 32],
+    pub fpsr: u64,
+    pub fpcr: u64,
+}
+
+/// CPTR_EL2 (VHE layout) with FP/SIMD trapped at EL0 only.
+const CPTR_TRAP_EL0: u64 = 0b01 << 20;
+/// CPTR_EL2 with nothing trapped.
+const CPTR_NO_TRAP: u64 = sysreg::CPTR_EL2_HOST;
+
+/// Which thread's FP state is in each core's registers (TCB address, 0 for
+/// none). Only that core reads or writes its entry, under the kernel lock.
+static mut OWNER: [u64; MAX_CPUS] = [0; MAX_CPUS];
+
+fn write_cptr(value: u64) {
+    // SAFETY: CPTR_EL2 only controls FP/SIMD traps; the ISB makes the
+    // change take effect before the next instruction that depends on it.
+    unsafe { asm!("msr cptr_el2, {}", "isb", in(reg) value, options(nostack, preserves_flags)) };
+}
+
+/// Called when `thread` (a TCB address) is about to run on `core`: FP stays
+/// untrapped if the registers are already its own, else trapped.
+pub fn prepare(core: usize, thread: u64) {
+    // SAFETY: this core's own entry, under the kernel lock.
+    let owner = unsafe { core::ptr::addr_of!(OWNER[core]).read() };
+    write_cptr(if owner == thread {
+        CPTR_NO_TRAP
+    } else {
+        CPTR_TRAP_EL0
+    });
+}
+
+/// Handles an FP access trap of `thread` on `core`: saves the previous
+/// owner's registers into `save_to` (if any), loads `load_from`.
+///
+/// # Safety
+/// `save_to` is the FP area of the TCB recorded as owner (or None if there
+/// is none), `load_from` that of `thread`; both TCBs are live.
+pub unsafe fn switch_owner(
+    core: usize,
+    thread: u64,
+    save_to: Option<*mut FpuState>,
+    load_from: *const FpuState,
+) {
+    write_cptr(CPTR_NO_TRAP);
+    if let Some(save) = save_to {
+        // SAFETY: the caller's contract.
+        unsafe { save_registers(save) };
+    }
+    // SAFETY: the caller's contract.
+    unsafe {
+        load_registers(load_from);
+        core::ptr::addr_of_mut!(OWNER[core]).write(thread);
+    }
+}
+
+/// The thread whose FP state is in `core`'s registers (0 for none).
+pub fn owner(core: usize) -> u64 {
+    // SAFETY: read under the kernel lock.
+    unsafe { core::ptr::addr_of!(OWNER[core]).read() }
+}
+
+macro_rules! fp_pairs {
+    ($op:literal) => {
+        concat!(
+            $op,
+            " q0, q1, [{p}, #0]\n",
+            $op,
+            " q2, q3, [{p}, #32]\n",
+            $op,
+            " q4, q5, [{p}, #64]\n",
+            $op,
+            " q6, q7, [{p}, #96]\n",
+            $op,
+            " q8, q9, [{p}, #128]\n",
+            $op,
+            " q10, q11, [{p}, #160]\n",
+            $op,
+            " q12, q13, [{p}, #192]\n",
+            $op,
+            " q14, q15, [{p}, #224]\n",
+            $op,
+            " q16, q17, [{p}, #256]\n",
+            $op,
+            " q18, q19, [{p}, #288]\n",
+            $op,
+            " q20, q21, [{p}, #320]\n",
+            $op,
+            " q22, q23, [{p}, #352]\n",
+            $op,
+            " q24, q25, [{p}, #384]\n",
+            $op,
+            " q26, q27, [{p}, #416]\n",
+            $op,
+            " q28, q29, [{p}, #448]\n",
+            $op,
+            " q30, q31, [{p}, #480]\n",
+        )
+    };
+}
+
+/// # Safety
+/// `to` points to a writable FpuState; FP is untrapped.
+unsafe fn save_registers(to: *mut FpuState) {
+    // SAFETY: the caller's contract; the soft-float kernel keeps no values
+    // of its own in these registers.
+    unsafe {
+        asm!(
+            ".arch_extension fp",
+            ".arch_extension simd",
+            fp_pairs!("stp"),
+            "mrs {t}, fpsr",
+            "str {t}, [{p}, #512]",
+            "mrs {t}, fpcr",
+            "str {t}, [{p}, #520]",
+            p = in(reg) to,
+            t = out(reg) _,
+            options(nostack, preserves_flags),
+        );
+    }
+}
+
+/// # Safety
+/// `from` points to a readable FpuState; FP is untrapped.
+unsafe fn load_registers(from: *const FpuState) {
+    // SAFETY: the caller's contract; the soft-float kernel keeps no values
+    // of its own in these registers.
+    unsafe {
+        asm!(
+            ".arch_extension fp",
+            ".arch_extension simd",
+            fp_pairs!("ldp"),
+            "ldr {t}, [{p}, #512]",
+            "msr fpsr, {t}",
+            "ldr {t}, [{p}, #520]",
+            "msr fpcr, {t}",
+            p = in(reg) from,
+            t = out(reg) _,
+            options(nostack, preserves_flags, readonly),
+        );
+    }
+}

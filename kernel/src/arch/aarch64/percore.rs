@@ -1,0 +1,68 @@
+//! Per-core kernel data, found through TPIDR_EL2.
+//!
+//! The vectors read `user_regs` from here to save a user thread's registers
+//! straight into its TCB, and `stack_top` to start every kernel entry on an
+//! empty stack.
+
+use core::mem::offset_of;
+use core::ptr::addr_of;
+
+use super::smp::{MAX_CPUS, STACK_SIZE, STACKS};
+use super::sysreg;
+use crate::arch::aarch64::context::UserRegs;
+
+/// One core's data. 64 bytes, so cores do not share cache lines.
+#[repr(C, align(64))]
+pub struct PerCore {
+    /// Where the running thread's registers are saved on entry from EL0.
+    pub user_regs: *mut UserRegs,
+    /// The top of this core's kernel stack.
+    pub stack_top: u64,
+}
+
+/// Offsets the assembly uses.
+pub const USER_REGS_OFFSET: usize = offset_of!(PerCore, user_regs);
+pub const STACK_TOP_OFFSET: usize = offset_of!(PerCore, stack_top);
+
+const _: () = assert!(core::mem::size_of::<PerCore>() == 64);
+
+/// One per core; head.rs points TPIDR_EL2 at the core's own.
+pub static mut PER_CORE: [PerCore; MAX_CPUS] = [const {
+    PerCore {
+        user_regs: core::ptr::null_mut(),
+        stack_top: 0,
+    }
+}; MAX_CPUS];
+
+/// This core's index, derived from where TPIDR_EL2 points.
+#[inline]
+pub fn core_index() -> usize {
+    let base = addr_of!(PER_CORE) as usize;
+    sysreg::read_tpidr_el2().wrapping_sub(base as u64) as usize / core::mem::size_of::<PerCore>()
+}
+
+/// This core's data.
+#[inline]
+pub fn this_core() -> *mut PerCore {
+    sysreg::read_tpidr_el2() as *mut PerCore
+}
+
+/// Fills in this core's stack top; called once per core at entry.
+pub fn init_this_core() {
+    let core = core_index();
+    // SAFETY: each core writes only its own entry, before any user thread
+    // runs on it; the stack address is only computed.
+    unsafe {
+        let top = addr_of!(STACKS.0[core]) as u64 + STACK_SIZE as u64;
+        (*this_core()).stack_top = top;
+    }
+}
+
+/// Makes `regs` the register area the vectors save into on this core.
+///
+/// # Safety
+/// `regs` stays valid while it is this core's current thread.
+pub unsafe fn set_user_regs(regs: *mut UserRegs) {
+    // SAFETY: this core's own entry; the caller's contract.
+    unsafe { (*this_core()).user_regs = regs };
+}

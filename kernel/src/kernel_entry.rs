@@ -1,0 +1,103 @@
+//! Kernel entries from user level and the way back: every exception taken
+//! from EL0 lands in [`handle_user_entry`] with the thread's registers
+//! already saved in its TCB, and every path out goes through
+//! [`return_to_user`], which schedules and restores.
+
+use aarch64_cpu::registers::{ESR_EL2, FAR_EL2, Readable};
+
+use crate::arch::aarch64::context::restore_user;
+use crate::arch::aarch64::vectors::VectorKind;
+use crate::arch::aarch64::{cpu, fpu, percore, vspace};
+use crate::object::object_ptr;
+use crate::object::tcb::Tcb;
+use crate::{fault, irq, klock, sched, syscall};
+
+/// ESR_EL2 exception classes the kernel handles from EL0.
+mod ec {
+    pub const FP_ACCESS: u64 = 0x07;
+    pub const SVC64: u64 = 0x15;
+    pub const INSTRUCTION_ABORT_LOWER: u64 = 0x20;
+    pub const DATA_ABORT_LOWER: u64 = 0x24;
+}
+
+/// Called by the vectors for every exception from EL0.
+pub extern "C" fn handle_user_entry(slot: u64) -> ! {
+    klock::acquire();
+    let core = percore::core_index();
+    let current = sched::current(core);
+    match VectorKind::from_slot(slot) {
+        Some(VectorKind::Lower64Sync) => handle_sync(core, current),
+        Some(VectorKind::Lower64Irq) => irq::handle_pending(core),
+        _ => {
+            // FIQ, SError, or anything from AArch32 (which no thread can
+            // enter: the kernel only gives threads an AArch64 EL0 SPSR).
+            fault::deliver(current, fault::Fault::UserException { esr: ESR_EL2.get() });
+        }
+    }
+    return_to_user(core)
+}
+
+fn handle_sync(core: usize, current: u64) {
+    let esr = ESR_EL2.get();
+    match (esr >> 26) & 0x3f {
+        ec::SVC64 => syscall::handle(core, current),
+        ec::FP_ACCESS => switch_fpu(core, current),
+        ec::INSTRUCTION_ABORT_LOWER | ec::DATA_ABORT_LOWER => {
+            let instruction = (esr >> 26) & 0x3f == ec::INSTRUCTION_ABORT_LOWER;
+            fault::deliver(
+                current,
+                fault::Fault::Vm {
+                    address: FAR_EL2.get(),
+                    esr,
+                    instruction,
+                },
+            );
+        }
+        _ => fault::deliver(current, fault::Fault::UserException { esr }),
+    }
+}
+
+fn switch_fpu(core: usize, current: u64) {
+    let owner = fpu::owner(core);
+    // SAFETY: `current` and a recorded owner are live TCBs (a TCB is
+    // forgotten as owner before it is destroyed); the FP areas are disjoint
+    // fields of distinct TCBs, or the same when owner == current, in which
+    // case nothing is saved.
+    unsafe {
+        let save = (owner != 0 && owner != current)
+            .then(|| core::ptr::addr_of_mut!((*object_ptr::<Tcb>(owner)).fpu));
+        let load = core::ptr::addr_of!((*object_ptr::<Tcb>(current)).fpu);
+        fpu::switch_owner(core, current, save, load);
+    }
+}
+
+/// Runs the thread the scheduler picks on this core, or idles until there
+/// is one. The kernel lock is held on entry and released on the way out.
+pub fn return_to_user(core: usize) -> ! {
+    loop {
+        let next = sched::choose(core);
+        if next != 0 {
+            // SAFETY: `next` is a live, runnable TCB (the scheduler holds
+            // only those); its registers stay valid while it is current.
+            unsafe {
+                let t = object_ptr::<Tcb>(next);
+                vspace::activate((*t).vspace_root, (*t).asid);
+                fpu::prepare(core, next);
+                let regs = core::ptr::addr_of_mut!((*t).regs);
+                percore::set_user_regs(regs);
+                restore_user(regs, klock::serving_word());
+            }
+        }
+        idle_until_interrupt(core);
+    }
+}
+
+/// Waits with the lock released until an interrupt is pending, then handles
+/// it under the lock. IRQs stay masked: WFI wakes on a pending interrupt
+/// anyway, and the kernel polls the GIC.
+fn idle_until_interrupt(core: usize) {
+    klock::release();
+    cpu::wait_for_interrupt();
+    klock::acquire();
+    irq::handle_pending(core);
+}

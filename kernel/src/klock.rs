@@ -1,0 +1,40 @@
+//! The big kernel lock: one ticket lock taken on every kernel entry and
+//! released on the way back to user level (in `restore_user`, after the
+//! thread's registers are loaded) or when a core goes idle.
+//!
+//! A ticket lock serves cores in arrival order, so a core waits for at most
+//! the other cores' kernel paths, each bounded (see docs/architecture.md).
+
+use core::sync::atomic::{AtomicU32, Ordering};
+
+#[repr(C, align(64))]
+struct TicketLock {
+    next: AtomicU32,
+    serving: AtomicU32,
+}
+
+static KERNEL_LOCK: TicketLock = TicketLock {
+    next: AtomicU32::new(0),
+    serving: AtomicU32::new(0),
+};
+
+/// Takes the kernel lock.
+pub fn acquire() {
+    let ticket = KERNEL_LOCK.next.fetch_add(1, Ordering::Relaxed);
+    while KERNEL_LOCK.serving.load(Ordering::Acquire) != ticket {
+        core::hint::spin_loop();
+    }
+}
+
+/// Releases the kernel lock (the caller holds it).
+pub fn release() {
+    let serving = KERNEL_LOCK.serving.load(Ordering::Relaxed);
+    KERNEL_LOCK
+        .serving
+        .store(serving.wrapping_add(1), Ordering::Release);
+}
+
+/// The word `restore_user` increments to release the lock.
+pub fn serving_word() -> *const u32 {
+    KERNEL_LOCK.serving.as_ptr()
+}
