@@ -7,13 +7,14 @@ use tessera_abi::{
     SlotRange, UntypedDesc,
 };
 use tessera_bootmem::{FreeMemory, Range};
-use tessera_caps::{Cap, FrameSize, Mapping, PtMapping, mdb};
+use tessera_caps::{Cap, FrameSize, Mapping, PtMapping, SlotStore, derive, mdb};
 use tessera_devtree::Platform;
 use tessera_paging::{DescriptorKind, Level, PageTable};
 
 use crate::arch::aarch64::boot_mmu::phys_to_virt;
 use crate::object::asid;
 use crate::object::cnode::{KernelSlots, slot_addr};
+use crate::object::tcb;
 use crate::rootserver::{ArchivePages, BootAllocator, RootserverError};
 
 /// log2 of the rootserver's CNode slots: 4096 slots, 256 KiB.
@@ -165,6 +166,7 @@ pub fn install(
         end: filler.next,
     };
 
+    give_tcb_its_caps(objects, cnode)?;
     untyped_caps(&alloc.free, platform, info, &mut filler)?;
     info.empty = SlotRange {
         start: filler.next,
@@ -173,6 +175,34 @@ pub fn install(
     info.cnode_size_bits = u64::from(ROOT_CNODE_BITS);
     copy_cmdline(info, platform.bootargs);
     Ok(())
+}
+
+/// The rootserver's TCB holds copies of its CSpace root, VSpace and IPC
+/// buffer caps, and its master reply cap, as any configured thread does.
+fn give_tcb_its_caps(objects: &InitialObjects, cnode: u64) -> Result<(), RootserverError> {
+    let copies = [
+        (InitialSlot::CNode, tcb::slot::CSPACE),
+        (InitialSlot::VSpace, tcb::slot::VSPACE),
+        (InitialSlot::IpcBuffer, tcb::slot::IPC_BUFFER),
+    ];
+    for (from, to) in copies {
+        let src = slot_addr(cnode, from as u64);
+        let cap =
+            derive::derive(&KernelSlots.read(src).cap).map_err(|_| RootserverError::OutOfMemory)?;
+        mdb::insert(&mut KernelSlots, src, tcb::slot_addr(objects.tcb, to), cap)
+            .map_err(|_| RootserverError::OutOfMemory)?;
+    }
+    let master = Cap::Reply {
+        tcb: objects.tcb,
+        master: true,
+        can_grant: true,
+    };
+    mdb::insert_root(
+        &mut KernelSlots,
+        tcb::slot_addr(objects.tcb, tcb::slot::REPLY),
+        master,
+    )
+    .map_err(|_| RootserverError::OutOfMemory)
 }
 
 /// A PageTable capability for every table under the rootserver's VSpace

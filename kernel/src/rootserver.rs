@@ -47,7 +47,7 @@ impl core::fmt::Display for RootserverError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
             RootserverError::NoArchive => f.write_str("no boot archive"),
-            RootserverError::NoRootserver => f.write_str("no `rootserver` in the boot archive"),
+            RootserverError::NoRootserver => f.write_str("the boot archive has no such program"),
             RootserverError::BadElf(e) => {
                 write!(f, "the rootserver is not a loadable program: {e}")
             }
@@ -155,9 +155,11 @@ fn page_outward(r: Range) -> Range {
 /// runnable on the boot core.
 pub fn create(platform: &Platform, mut alloc: BootAllocator) -> Result<(), RootserverError> {
     let archive = crate::boot::archive(platform).ok_or(RootserverError::NoArchive)?;
-    let entry = archive
-        .get("rootserver")
-        .ok_or(RootserverError::NoRootserver)?;
+    // `tessera.rootserver=NAME` starts another archive entry first (the
+    // kernel test suite, in test images).
+    let name =
+        tessera_devtree::bootarg(platform.bootargs, "tessera.rootserver").unwrap_or("rootserver");
+    let entry = archive.get(name).ok_or(RootserverError::NoRootserver)?;
     let program = Program::parse(entry.data).map_err(RootserverError::BadElf)?;
     if program.extent().1 > ARCHIVE_VADDR {
         return Err(RootserverError::ImageTooHigh);
@@ -168,6 +170,9 @@ pub fn create(platform: &Platform, mut alloc: BootAllocator) -> Result<(), Roots
     let boot_info = alloc.zeroed(PAGE_BITS)?;
     let ipc_buffer = alloc.zeroed(PAGE_BITS)?;
     let mut frames: heapless::Vec<(u64, u64), 512> = heapless::Vec::new();
+    // SAFETY: tcb is a zeroed 2 KiB block of free RAM taken above, now the
+    // rootserver's TCB; boot holds the kernel lock.
+    unsafe { &mut *object_ptr::<Tcb>(tcb) }.init();
 
     for segment in program.segments() {
         load_segment(&mut alloc, vspace, &segment, &mut frames)?;
@@ -228,8 +233,7 @@ pub fn create(platform: &Platform, mut alloc: BootAllocator) -> Result<(), Roots
     // SAFETY: tcb is a zeroed 2 KiB block of free RAM taken above, now the
     // rootserver's TCB; the kernel lock is held during boot.
     let t = unsafe { &mut *object_ptr::<Tcb>(tcb) };
-    t.init();
-    t.set_name("rootserver");
+    t.set_name(name);
     t.regs.elr = program.entry();
     t.regs.sp_el0 = STACK_TOP;
     t.regs.x[0] = BOOT_INFO_VADDR;

@@ -6,7 +6,14 @@
 
 pub mod asid;
 pub mod cnode;
+pub mod cnode_ops;
+pub mod delete;
+pub mod endpoint;
+pub mod notification;
 pub mod tcb;
+pub mod tcb_ops;
+pub mod untyped;
+pub mod vspace;
 
 use crate::arch::aarch64::boot_mmu::phys_to_virt;
 

@@ -11,6 +11,44 @@ pub enum ThreadState {
     Inactive = 0,
     /// Runnable (running or in a ready queue).
     Running = 1,
+    /// Waiting to receive on an endpoint (`blocked_on`).
+    BlockedOnReceive = 2,
+    /// Waiting to send on an endpoint (`blocked_on`).
+    BlockedOnSend = 3,
+    /// Waiting for the reply to a Call or a fault message.
+    BlockedOnReply = 4,
+    /// Waiting for a signal on a notification (`blocked_on`).
+    BlockedOnNotification = 5,
+}
+
+/// The capability slots a TCB holds itself.
+pub mod slot {
+    /// The CSpace root (a CNode cap).
+    pub const CSPACE: usize = 0;
+    /// The VSpace (a VSpace cap with an ASID).
+    pub const VSPACE: usize = 1;
+    /// The IPC buffer's frame.
+    pub const IPC_BUFFER: usize = 2;
+    /// The thread's master reply capability: the root of the reply caps
+    /// handed to the threads it calls.
+    pub const REPLY: usize = 3;
+    /// The one-shot reply capability of the thread that last called it.
+    pub const CALLER: usize = 4;
+    /// Number of slots.
+    pub const COUNT: usize = 5;
+}
+
+/// The longest fault message.
+pub const FAULT_MRS: usize = 13;
+
+/// A fault the thread is waiting to have answered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum PendingFault {
+    None = 0,
+    UnknownSyscall = 1,
+    UserException = 2,
+    Vm = 3,
 }
 
 /// Timer ticks a thread runs before others of its priority get the core.
@@ -49,6 +87,31 @@ pub struct Tcb {
     pub ipc_buffer_kernel: u64,
     /// A short name for kernel logs.
     pub name: [u8; 16],
+    /// Endpoint or notification queue links (TCB addresses, 0 for none).
+    pub ep_next: u64,
+    pub ep_prev: u64,
+    /// The endpoint or notification it is blocked on (0 for none).
+    pub blocked_on: u64,
+    /// For a blocked sender: the badge and rights of the capability it
+    /// sends with, and whether it is a Call.
+    pub ipc_badge: u64,
+    pub ipc_can_grant: bool,
+    pub ipc_can_grant_reply: bool,
+    pub ipc_is_call: bool,
+    /// The fault waiting for an answer, if the thread is BlockedOnReply
+    /// because it faulted.
+    pub pending_fault: PendingFault,
+    /// The fault message being sent (label and registers), kept here so the
+    /// thread's own registers stay as they were for its resumption.
+    pub fault_label: u64,
+    pub fault_len: u8,
+    pub fault_mrs: [u64; FAULT_MRS],
+    /// Its fault handler: a capability pointer in its own CSpace.
+    pub fault_handler: u64,
+    /// The notification bound to it (0 for none).
+    pub bound_notification: u64,
+    /// Capability slots (see [`slot`]), 64 bytes each.
+    pub slots: [[u64; 8]; slot::COUNT],
 }
 
 const _: () = assert!(core::mem::size_of::<Tcb>() <= 1 << 11);
@@ -73,6 +136,20 @@ impl Tcb {
         self.ipc_buffer_user = 0;
         self.ipc_buffer_kernel = 0;
         self.name = [0; 16];
+        self.ep_next = 0;
+        self.ep_prev = 0;
+        self.blocked_on = 0;
+        self.ipc_badge = 0;
+        self.ipc_can_grant = false;
+        self.ipc_can_grant_reply = false;
+        self.ipc_is_call = false;
+        self.pending_fault = PendingFault::None;
+        self.fault_label = 0;
+        self.fault_len = 0;
+        self.fault_mrs = [0; FAULT_MRS];
+        self.fault_handler = 0;
+        self.bound_notification = 0;
+        self.slots = [[0; 8]; slot::COUNT];
     }
 
     /// Sets the log name (truncated to 16 bytes).
@@ -96,4 +173,9 @@ impl Tcb {
     pub fn is_runnable(&self) -> bool {
         self.state == ThreadState::Running
     }
+}
+
+/// The address of the TCB's own slot `index` (see [`slot`]).
+pub fn slot_addr(tcb: u64, index: usize) -> u64 {
+    tcb + core::mem::offset_of!(Tcb, slots) as u64 + (index as u64) * 64
 }

@@ -75,6 +75,15 @@ pub fn owner(core: usize) -> u64 {
     unsafe { core::ptr::addr_of!(OWNER[core]).read() }
 }
 
+/// Forgets `thread` as an owner (it is being destroyed).
+pub fn forget(thread: u64) {
+    // SAFETY: under the kernel lock; a stale owner is only compared.
+    let owners = unsafe { &mut *core::ptr::addr_of_mut!(OWNER) };
+    for owner in owners.iter_mut().filter(|o| **o == thread) {
+        *owner = 0;
+    }
+}
+
 macro_rules! fp_pairs {
     ($op:literal) => {
         concat!(
