@@ -17,6 +17,8 @@ pub fn handle_pending(core: usize) {
             timer::handle_tick(core);
             sched::tick(core);
         }
+        // The reschedule SGI needs nothing more: the core reschedules on
+        // its way out of the kernel.
         gic::end_of_interrupt(intid);
     }
 }

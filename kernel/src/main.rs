@@ -136,6 +136,8 @@ pub extern "C" fn secondary_main(core: usize) -> ! {
         cpu::park();
     }
     timer::start_this_cpu(core);
+    #[cfg(feature = "test-hooks")]
+    arch::aarch64::pmu::open_cycle_counter_to_user();
     vspace::enable_user_half();
     smp::mark_online(core);
     klock::acquire();

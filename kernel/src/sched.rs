@@ -145,6 +145,13 @@ pub fn make_ready(thread: u64) {
     let core = t.core as usize;
     if current(core) != thread {
         enqueue(thread);
+        if core != crate::arch::aarch64::cpu::core_index() {
+            // The other core decides at its next kernel exit; make that now.
+            crate::arch::aarch64::gic::send_sgi(
+                crate::arch::aarch64::smp::mpidr_of(core),
+                crate::arch::aarch64::gic::RESCHEDULE_SGI,
+            );
+        }
     }
 }
 

@@ -270,6 +270,7 @@ pub fn init_this_cpu(core: usize, mpidr: u64) -> Result<(), GicError> {
         p.set(u32::MAX);
     }
     s.icfgr1.set(0);
+    enable_private(core, RESCHEDULE_SGI, KERNEL_PRIORITY);
     // SAFETY: enabling the system-register interface at EL2 (and allowing EL1
     // to use its own) is the GICv3 programming model; the barrier makes the
     // enable take effect before the EL1 registers are written.
@@ -288,7 +289,14 @@ pub fn init_this_cpu(core: usize, mpidr: u64) -> Result<(), GicError> {
 /// Enables private interrupt `intid` (16–31) on this core at `priority`,
 /// level-sensitive.
 pub fn enable_ppi(core: usize, intid: u32, priority: u8) {
-    if !(16..32).contains(&intid) || core >= MAX_CPUS {
+    if (16..32).contains(&intid) {
+        enable_private(core, intid, priority);
+    }
+}
+
+/// Enables SGI or PPI `intid` (0–31) on `core` at `priority`.
+fn enable_private(core: usize, intid: u32, priority: u8) {
+    if intid >= 32 || core >= MAX_CPUS {
         return;
     }
     let s = sgi(core);
@@ -296,6 +304,28 @@ pub fn enable_ppi(core: usize, intid: u32, priority: u8) {
     let shift = (intid % 4) * 8;
     reg.set((reg.get() & !(0xff << shift)) | (u32::from(priority) << shift));
     s.isenabler0.set(1 << intid);
+}
+
+/// The SGI the kernel uses to make another core reschedule.
+pub const RESCHEDULE_SGI: u32 = 0;
+
+/// Sends software-generated interrupt `sgi` (0–15) to the core `mpidr`.
+pub fn send_sgi(mpidr: u64, sgi: u32) {
+    let aff0 = mpidr & 0xff;
+    if aff0 >= 16 || sgi >= 16 {
+        // Target lists cover Aff0 0–15 (RS = 0); QEMU's virt numbers cores
+        // 0.. in Aff0.
+        return;
+    }
+    let value = ((mpidr >> 32) & 0xff) << 48
+        | ((mpidr >> 16) & 0xff) << 32
+        | ((mpidr >> 8) & 0xff) << 16
+        | u64::from(sgi) << 24
+        | 1 << aff0;
+    // SAFETY: generating an SGI only makes the target core take an
+    // interrupt the kernel handles; the DSB orders the memory writes it is
+    // meant to announce before it.
+    unsafe { asm!("dsb ishst", "msr icc_sgi1r_el1, {}", "isb", in(reg) value, options(nostack, preserves_flags)) };
 }
 
 /// Acknowledges the highest-priority pending Group 1 interrupt; None when

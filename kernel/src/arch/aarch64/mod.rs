@@ -8,6 +8,8 @@ pub mod fpu;
 pub mod gic;
 mod head;
 pub mod percore;
+#[cfg(feature = "test-hooks")]
+pub mod pmu;
 pub mod psci;
 pub mod semihosting;
 pub mod smp;
