@@ -211,6 +211,19 @@ proptest! {
     }
 
     #[test]
+    fn trusted_decode_agrees_on_kernel_written_words(cap in any_cap(), prev: u64, next: u64, revocable: bool, first_badged: bool) {
+        prop_assert_eq!(Cap::decode_trusted(&cap.encode()), Ok(cap));
+        let mdb = if cap.is_null() { MdbNode::default() } else { MdbNode { prev, next, revocable, first_badged } };
+        let slot = Slot { cap, mdb };
+        prop_assert_eq!(Slot::decode_trusted(&slot.encode()), slot);
+    }
+
+    #[test]
+    fn trusted_decode_never_panics(words in any::<[u64; 8]>()) {
+        let _ = Slot::decode_trusted(&words);
+    }
+
+    #[test]
     fn random_words_never_panic_and_decode_canonically(words in any::<[u64; 4]>()) {
         if let Ok(cap) = Cap::decode(&words) {
             prop_assert_eq!(cap.encode(), words);
