@@ -73,6 +73,7 @@ pub fn receive(thread: u64, ep: u64, blocking: bool) {
         if is_call {
             wait_for_reply(sender, thread, can_grant);
         } else {
+            tcb(sender).regs.x[1] = 0;
             tcb(sender).state = ThreadState::Running;
             sched::make_ready(sender);
         }

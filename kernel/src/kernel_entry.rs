@@ -22,6 +22,9 @@ mod ec {
 
 /// Called by the vectors for every exception from EL0.
 pub extern "C" fn handle_user_entry(slot: u64) -> ! {
+    // The thread's registers are saved: another core that stops it may
+    // reuse its TCB from now on.
+    percore::set_in_user(false);
     klock::acquire();
     let core = percore::core_index();
     let current = sched::current(core);
@@ -85,6 +88,7 @@ pub fn return_to_user(core: usize) -> ! {
                 fpu::prepare(core, next);
                 let regs = core::ptr::addr_of_mut!((*t).regs);
                 percore::set_user_regs(regs);
+                percore::set_in_user(true);
                 restore_user(regs, klock::serving_word());
             }
         }

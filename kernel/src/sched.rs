@@ -159,11 +159,28 @@ pub fn make_ready(thread: u64) {
 /// The caller has set its state to something not runnable.
 pub fn remove(thread: u64) {
     dequeue(thread);
+    let here = crate::arch::aarch64::cpu::core_index();
     for core in 0..MAX_CPUS {
         let q = queues(core);
         if q.current == thread {
             q.current = 0;
+            if core != here {
+                stop_remote(core);
+            }
         }
+    }
+}
+
+/// Makes `core`, which was running a thread that is no longer its current
+/// one, leave user level: it takes the reschedule SGI, saves the thread's
+/// registers and waits for the kernel lock, which this core holds. Until it
+/// has, the thread's TCB must stay intact, so this waits (bounded by the
+/// other core's interrupt latency: user level runs with IRQs unmasked).
+fn stop_remote(core: usize) {
+    use crate::arch::aarch64::{gic, percore, smp};
+    gic::send_sgi(smp::mpidr_of(core), gic::RESCHEDULE_SGI);
+    while percore::in_user(core) {
+        core::hint::spin_loop();
     }
 }
 

@@ -122,6 +122,11 @@ fn send(thread: u64, blocking: bool) -> Result<(), SyscallError> {
                 blocking,
             };
             ipc::send(thread, paddr, args);
+            // Done (delivered or dropped): x1 = 0 says "no error". A blocked
+            // sender gets it when a receiver takes its message.
+            if tcb(thread).state == crate::object::tcb::ThreadState::Running {
+                tcb(thread).regs.x[1] = 0;
+            }
             Ok(())
         }
         Cap::Notification {

@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
+use crate::build::Variant;
+
 /// One file of the boot archive: its name inside the archive and the file it
 /// is read from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,15 +16,22 @@ pub struct Entry {
 }
 
 /// The boot archive's entries, in archive order. `user_bin_dir` is where
-/// cargo puts the user programs' ELF files. Later entries (system
-/// description, guest images) are added here.
-pub fn entries(user_bin_dir: &Path) -> Vec<Entry> {
+/// cargo puts the user programs' ELF files. The `test` variant adds the
+/// kernel test suite as `ktest` (started with `tessera.rootserver=ktest`).
+/// Later entries (system description, guest images) are added here.
+pub fn entries(user_bin_dir: &Path, variant: Variant) -> Vec<Entry> {
+    let test_only: &[(&'static str, &str)] = match variant {
+        Variant::Test => &[("ktest", "tessera-ktest")],
+        Variant::Default => &[],
+    };
     [
         ("rootserver", "tessera-rootserver"),
         ("vmm", "tessera-vmm"),
         ("rtos", "tessera-rtos"),
     ]
-    .into_iter()
+    .iter()
+    .chain(test_only)
+    .copied()
     .map(|(name, binary)| Entry {
         name,
         source: user_bin_dir.join(binary),
@@ -57,9 +66,17 @@ mod tests {
 
     #[test]
     fn user_programs_in_order() {
-        let entries = entries(Path::new("/t/release"));
+        let entries = entries(Path::new("/t/release"), Variant::Default);
         let names: Vec<_> = entries.iter().map(|e| e.name).collect();
         assert_eq!(names, ["rootserver", "vmm", "rtos"]);
         assert_eq!(entries[1].source, Path::new("/t/release/tessera-vmm"));
+    }
+
+    #[test]
+    fn the_test_variant_carries_the_kernel_suite() {
+        let entries = entries(Path::new("/t/release"), Variant::Test);
+        let names: Vec<_> = entries.iter().map(|e| e.name).collect();
+        assert_eq!(names, ["rootserver", "vmm", "rtos", "ktest"]);
+        assert_eq!(entries[3].source, Path::new("/t/release/tessera-ktest"));
     }
 }

@@ -18,6 +18,8 @@ pub const USER_TARGET: &str = "aarch64-unknown-none";
 const TARGETS: [&str; 2] = [KERNEL_TARGET, USER_TARGET];
 const KERNEL: &str = "tessera-kernel";
 const USER_PROGRAMS: [&str; 3] = ["tessera-rootserver", "tessera-vmm", "tessera-rtos"];
+/// User programs of the `test` variant only.
+const TEST_PROGRAMS: [&str; 1] = ["tessera-ktest"];
 
 /// The kernel build to make.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -134,10 +136,15 @@ pub fn build(layout: &Layout, variant: Variant) -> Result<Artifacts> {
     for program in USER_PROGRAMS {
         users.args(["-p", program]);
     }
+    if variant == Variant::Test {
+        for program in TEST_PROGRAMS {
+            users.args(["-p", program]);
+        }
+    }
     exec::run(&mut users)?;
 
     write_image(&out)?;
-    let entries = archive::entries(&layout.release_dir(USER_TARGET));
+    let entries = archive::entries(&layout.release_dir(USER_TARGET), variant);
     let size = archive::write(&entries, &out.archive)?;
     note!(
         "wrote {} ({} entries, {size} bytes)",

@@ -28,6 +28,10 @@ pub struct Scenario {
     /// Console input: each step waits for its regex in the output that
     /// follows the previous step's match, then types its text.
     pub input: &'static [InputStep],
+    /// Sub-results: a regex whose first group is `PASS` or `FAIL` on each
+    /// line reporting one case of an in-QEMU suite; each such line adds to
+    /// the run's totals (the scenario itself still counts once).
+    pub sub_results: Option<&'static str>,
 }
 
 /// Typed console input: once `wait_for` matches the output (it need not end a
@@ -47,6 +51,7 @@ const BASE: Scenario = Scenario {
     expect: &[],
     forbid: &[PANICKED],
     input: &[],
+    sub_results: None,
 };
 
 /// The exit status the kernel gives QEMU (semihosting exit) when it stops on
@@ -60,10 +65,12 @@ pub const SCENARIOS: &[Scenario] = &[
         expect: &[
             r"^Tessera \d+\.\d+\.\d+",
             r"^boot: EL2, VHE on, MMU on, D-cache on, I-cache on",
-            r"^archive: 3 entries",
+            // Test images carry the kernel suite (`ktest`) as well.
+            r"^archive: 4 entries",
             r"^archive:\s+rootserver\s+\d+ bytes",
             r"^archive:\s+vmm\s+\d+ bytes",
             r"^archive:\s+rtos\s+\d+ bytes",
+            r"^archive:\s+ktest\s+\d+ bytes",
             r"^smp: 4 of 4 cores online",
             r"^timer: ticking on 4 of 4 cores",
             r"^test: boot checks passed",
@@ -110,6 +117,15 @@ pub const SCENARIOS: &[Scenario] = &[
         forbid: &["FATAL", "^fault:", PANICKED],
         ..BASE
     },
+    Scenario {
+        name: "kernel-suite",
+        append: "tessera.test=suite tessera.rootserver=ktest",
+        timeout_secs: 300,
+        expect: &[r"^ktest: \d+ passed, 0 failed$"],
+        forbid: &["FATAL", PANICKED, "^ktest: FAIL"],
+        sub_results: Some("^ktest: (PASS|FAIL) "),
+        ..BASE
+    },
 ];
 
 /// Looks a scenario up by name.
@@ -128,7 +144,8 @@ mod tests {
                 .expect
                 .iter()
                 .chain(s.forbid)
-                .chain(s.input.iter().map(|i| &i.wait_for));
+                .chain(s.input.iter().map(|i| &i.wait_for))
+                .chain(s.sub_results.as_ref());
             for re in all {
                 assert!(
                     regex::Regex::new(re).is_ok(),
@@ -160,13 +177,16 @@ mod tests {
     #[test]
     fn the_boot_scenarios_are_there() {
         let names: Vec<_> = SCENARIOS.iter().map(|s| s.name).collect();
-        assert_eq!(names, ["boot", "fault", "panic", "rootserver"]);
+        assert_eq!(
+            names,
+            ["boot", "fault", "panic", "rootserver", "kernel-suite"]
+        );
         assert_eq!(find("fault").map(|s| s.exit_status), Some(3));
         assert!(find("boot").unwrap().forbid.contains(&"FATAL"));
-        assert!(
-            SCENARIOS
-                .iter()
-                .all(|s| s.forbid.contains(&PANICKED) && s.timeout_secs == 60)
-        );
+        assert!(SCENARIOS.iter().all(|s| s.forbid.contains(&PANICKED)));
+        let suite = find("kernel-suite").unwrap();
+        assert_eq!(suite.timeout_secs, 300);
+        assert!(suite.forbid.contains(&"^ktest: FAIL"));
+        assert!(suite.sub_results.is_some());
     }
 }

@@ -115,6 +115,25 @@ fn forbidden_lines(forbid: &[&str], lines: &[&str]) -> Vec<String> {
     problems
 }
 
+/// Counts the sub-result lines of `output`: lines matching `pattern` whose
+/// first group is `PASS` count as passed, any other match as failed.
+/// `(passed, failed)`; a bad pattern counts as one failure.
+pub fn sub_results(pattern: &str, output: &str) -> (u64, u64) {
+    let Ok(re) = Regex::new(pattern) else {
+        return (0, 1);
+    };
+    let mut counts = (0, 0);
+    for line in lines(output) {
+        if let Some(caps) = re.captures(line) {
+            match caps.get(1).map(|m| m.as_str()) {
+                Some("PASS") => counts.0 += 1,
+                _ => counts.1 += 1,
+            }
+        }
+    }
+    counts
+}
+
 fn shorten(line: &str) -> String {
     const MAX: usize = 120;
     match line.char_indices().nth(MAX) {
@@ -135,6 +154,7 @@ mod tests {
         expect: &["^one", r"^two \d+", "^three"],
         forbid: &["FATAL", "(?i)panicked"],
         input: &[],
+        sub_results: None,
     };
 
     #[test]
@@ -210,6 +230,14 @@ mod tests {
     fn all_problems_are_listed() {
         let err = judge(&SCENARIO, "FATAL: x\n", Ending::Exited(1)).unwrap_err();
         assert_eq!(err.len(), 3, "{err:?}");
+    }
+
+    #[test]
+    fn sub_results_are_counted_per_line() {
+        let out = "ktest: PASS a\r\nktest: FAIL b: why\nktest: PASS c\nktest: 2 passed, 1 failed\nxktest: PASS d\n";
+        assert_eq!(sub_results("^ktest: (PASS|FAIL) ", out), (2, 1));
+        assert_eq!(sub_results("^ktest: (PASS|FAIL) ", ""), (0, 0));
+        assert_eq!(sub_results("(", out), (0, 1));
     }
 
     #[test]

@@ -64,11 +64,14 @@ pub enum Label {
     CNodeMint = 23,
     /// CNode: move. Arguments as Copy without rights.
     CNodeMove = 24,
-    /// CNode: move and set MR4 badge/guard. Arguments as Copy.
+    /// CNode: move, and for a CNode cap set its guard to MR4 (bits 0–5 the
+    /// guard size, the rest the guard). For any other cap MR4 must be 0 (a
+    /// badge cannot be changed in place: IllegalOperation). Arguments as
+    /// Copy.
     CNodeMutate = 25,
-    /// CNode: rotate: move pivot (MR2/MR3, badge MR4) to destination
-    /// (MR0/MR1) and source (MR5/MR6, badge MR7) to pivot; caps: pivot root
-    /// (0), source root (1).
+    /// CNode: rotate: move pivot (MR2/MR3, data MR4) to destination
+    /// (MR0/MR1) and source (MR5/MR6, data MR7) to pivot, the data applied
+    /// as by Mutate; caps: pivot root (0), source root (1).
     CNodeRotate = 26,
     /// CNode: move the thread's reply capability into slot MR0/MR1.
     CNodeSaveCaller = 27,

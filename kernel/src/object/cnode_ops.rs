@@ -68,7 +68,7 @@ fn decode(inv: &Invoker, root: &Cap) -> Result<Op, SyscallError> {
                 Label::CNodeMint => {
                     derive::mint(&src_cap, Rights::from_word(inv.mr(4)?), inv.mr(5)?)?
                 }
-                Label::CNodeMutate => derive::mutate(&src_cap, inv.mr(4)?)?,
+                Label::CNodeMutate => mutate_or_keep(&src_cap, inv.mr(4)?)?,
                 _ => src_cap,
             };
             if matches!(label, Label::CNodeCopy | Label::CNodeMint) {
@@ -85,14 +85,14 @@ fn decode(inv: &Invoker, root: &Cap) -> Result<Op, SyscallError> {
             let (pivot, pivot_cap) = source(inv, 0, inv.mr(2)?, inv.mr(3)?)?;
             let (src, src_cap) = source(inv, 1, inv.mr(5)?, inv.mr(6)?)?;
             let dest = cspace::resolve_slot(root, inv.mr(0)?, inv.mr(1)?)?;
-            let pivot_cap = derive::mutate(&pivot_cap, inv.mr(4)?)?;
-            let src_cap = derive::mutate(&src_cap, inv.mr(7)?)?;
             if pivot == src || pivot == dest {
                 return Err(SyscallError::illegal_operation());
             }
             if dest != src && !KernelSlots.read(dest).is_empty() {
                 return Err(SyscallError::plain(Error::DeleteFirst));
             }
+            let pivot_cap = mutate_or_keep(&pivot_cap, inv.mr(4)?)?;
+            let src_cap = mutate_or_keep(&src_cap, inv.mr(7)?)?;
             Ok(Op::Rotate {
                 dest,
                 pivot,
@@ -106,6 +106,15 @@ fn decode(inv: &Invoker, root: &Cap) -> Result<Op, SyscallError> {
         }),
         _ => Err(SyscallError::illegal_operation()),
     }
+}
+
+/// Mutate's data: a CNode's new guard; for any other capability 0 (it is
+/// moved unchanged), as a badge cannot be changed in place.
+fn mutate_or_keep(cap: &Cap, data: u64) -> Result<Cap, SyscallError> {
+    if data == 0 && !matches!(cap, Cap::CNode { .. }) {
+        return Ok(*cap);
+    }
+    derive::mutate(cap, data)
 }
 
 /// A destination slot: resolved and empty.

@@ -38,6 +38,7 @@ fn delete_nested(slot: SlotAddr, nesting: u32) {
         revoke_all(slot, nesting);
     }
     let is_final = mdb::is_final(&KernelSlots, slot);
+    let last_of_badge = last_of_its_badge(&content);
     // Removal first: finalising may delete other slots, and this one must
     // be out of the tree by then.
     if mdb::remove(&mut KernelSlots, slot).is_err() {
@@ -45,7 +46,27 @@ fn delete_nested(slot: SlotAddr, nesting: u32) {
     }
     if is_final {
         finalise(&content.cap, nesting);
+    } else if let (Some(badge), Cap::Endpoint { paddr, .. }) = (last_of_badge, content.cap) {
+        // Nobody can send with this badge any more: senders blocked with
+        // it fail rather than wait for ever.
+        endpoint::cancel_badged(paddr, badge);
     }
+}
+
+/// The badge of a badged endpoint capability that is the last one with
+/// its badge (copies of one badge are neighbours in the derivation tree).
+fn last_of_its_badge(content: &tessera_caps::Slot) -> Option<u64> {
+    let Cap::Endpoint { paddr, badge, .. } = content.cap else {
+        return None;
+    };
+    if badge == 0 {
+        return None;
+    }
+    let same = |at: SlotAddr| {
+        at != tessera_caps::NO_SLOT
+            && matches!(KernelSlots.read(at).cap, Cap::Endpoint { paddr: p, badge: b, .. } if p == paddr && b == badge)
+    };
+    (!same(content.mdb.prev) && !same(content.mdb.next)).then_some(badge)
 }
 
 /// Deletes every descendant of `slot`, without a budget (bounded by what

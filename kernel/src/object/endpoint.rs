@@ -106,3 +106,23 @@ pub fn cancel_all(ep: u64) {
         sched::make_ready(thread);
     }
 }
+
+/// Wakes the threads blocked sending on `ep` with `badge`: each one's
+/// system call fails with InvalidCapability. Bounded by the queue length.
+pub fn cancel_badged(ep: u64, badge: u64) {
+    if state(ep) != QueueState::Sending {
+        return;
+    }
+    let mut next = get(ep).head;
+    while next != 0 {
+        let thread = next;
+        next = tcb(thread).ep_next;
+        if tcb(thread).ipc_badge == badge {
+            dequeue(ep, thread);
+            let t = tcb(thread);
+            msg::reply_error(t, super::delete::object_gone());
+            t.state = ThreadState::Running;
+            sched::make_ready(thread);
+        }
+    }
+}

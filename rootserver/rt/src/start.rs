@@ -27,7 +27,12 @@ macro_rules! entry {
 /// reports to the thread's fault handler (or logs, and stops the thread).
 pub fn stop_thread() -> ! {
     loop {
+        #[cfg(target_arch = "aarch64")]
         // SAFETY: UDF only raises an exception that the kernel handles.
-        unsafe { core::arch::asm!("udf #0", options(nomem, nostack)) };
+        unsafe {
+            core::arch::asm!("udf #0", options(nomem, nostack))
+        };
+        #[cfg(not(target_arch = "aarch64"))]
+        panic!("stop_thread on a host build");
     }
 }

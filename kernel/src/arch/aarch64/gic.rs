@@ -325,7 +325,9 @@ pub fn send_sgi(mpidr: u64, sgi: u32) {
     // SAFETY: generating an SGI only makes the target core take an
     // interrupt the kernel handles; the DSB orders the memory writes it is
     // meant to announce before it.
-    unsafe { asm!("dsb ishst", "msr icc_sgi1r_el1, {}", "isb", in(reg) value, options(nostack, preserves_flags)) };
+    unsafe {
+        asm!("dsb ishst", "msr icc_sgi1r_el1, {}", "isb", in(reg) value, options(nostack, preserves_flags))
+    };
 }
 
 /// Acknowledges the highest-priority pending Group 1 interrupt; None when

@@ -6,6 +6,7 @@
 
 use core::mem::offset_of;
 use core::ptr::addr_of;
+use core::sync::atomic::{AtomicBool, Ordering};
 
 use super::smp::{MAX_CPUS, STACK_SIZE, STACKS};
 use super::sysreg;
@@ -18,6 +19,11 @@ pub struct PerCore {
     pub user_regs: *mut UserRegs,
     /// The top of this core's kernel stack.
     pub stack_top: u64,
+    /// Whether the core is running a user thread (set on the way out of
+    /// the kernel, cleared first thing on entry, after the registers are
+    /// saved). Another core that stops this core's thread waits for it to
+    /// be false, so the thread's TCB is never written after it is gone.
+    pub in_user: AtomicBool,
 }
 
 /// Offsets the assembly uses.
@@ -31,6 +37,7 @@ pub static mut PER_CORE: [PerCore; MAX_CPUS] = [const {
     PerCore {
         user_regs: core::ptr::null_mut(),
         stack_top: 0,
+        in_user: AtomicBool::new(false),
     }
 }; MAX_CPUS];
 
@@ -65,4 +72,22 @@ pub fn init_this_core() {
 pub unsafe fn set_user_regs(regs: *mut UserRegs) {
     // SAFETY: this core's own entry; the caller's contract.
     unsafe { (*this_core()).user_regs = regs };
+}
+
+fn core_data(core: usize) -> *const PerCore {
+    // SAFETY: only the address is computed; index checked by the callers.
+    unsafe { core::ptr::addr_of!(PER_CORE[core % MAX_CPUS]) }
+}
+
+/// Marks this core as running a user thread (just before returning to it)
+/// or not (first thing on entry).
+pub fn set_in_user(running: bool) {
+    // SAFETY: this core's own entry; the flag is atomic for other readers.
+    unsafe { (*this_core()).in_user.store(running, Ordering::Release) };
+}
+
+/// Whether `core` is running a user thread.
+pub fn in_user(core: usize) -> bool {
+    // SAFETY: an atomic read of another core's flag.
+    unsafe { (*core_data(core)).in_user.load(Ordering::Acquire) }
 }
