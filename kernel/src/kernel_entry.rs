@@ -10,7 +10,7 @@ use crate::arch::aarch64::vectors::VectorKind;
 use crate::arch::aarch64::{cpu, fpu, percore, vspace};
 use crate::object::object_ptr;
 use crate::object::tcb::Tcb;
-use crate::{fault, irq, klock, sched, syscall};
+use crate::{fastpath, fault, irq, klock, sched, syscall};
 
 /// ESR_EL2 exception classes the kernel handles from EL0.
 mod ec {
@@ -43,7 +43,10 @@ pub extern "C" fn handle_user_entry(slot: u64) -> ! {
 fn handle_sync(core: usize, current: u64) {
     let esr = ESR_EL2.get();
     match (esr >> 26) & 0x3f {
-        ec::SVC64 => syscall::handle(core, current),
+        ec::SVC64 => {
+            fastpath::try_syscall(core, current);
+            syscall::handle(core, current)
+        }
         ec::FP_ACCESS => switch_fpu(core, current),
         ec::INSTRUCTION_ABORT_LOWER | ec::DATA_ABORT_LOWER => {
             let instruction = (esr >> 26) & 0x3f == ec::INSTRUCTION_ABORT_LOWER;
@@ -80,19 +83,24 @@ pub fn return_to_user(core: usize) -> ! {
     loop {
         let next = sched::choose(core);
         if next != 0 {
-            // SAFETY: `next` is a live, runnable TCB (the scheduler holds
-            // only those); its registers stay valid while it is current.
-            unsafe {
-                let t = object_ptr::<Tcb>(next);
-                vspace::activate((*t).vspace_root, (*t).asid);
-                fpu::prepare(core, next);
-                let regs = core::ptr::addr_of_mut!((*t).regs);
-                percore::set_user_regs(regs);
-                percore::set_in_user(true);
-                restore_user(regs, klock::serving_word());
-            }
+            run(core, next);
         }
         idle_until_interrupt(core);
+    }
+}
+
+/// Returns to user level in `thread`, the current thread of `core`.
+pub fn run(core: usize, thread: u64) -> ! {
+    // SAFETY: `thread` is a live, runnable TCB and this core's current
+    // thread; its registers stay valid while it is current.
+    unsafe {
+        let t = object_ptr::<Tcb>(thread);
+        vspace::activate((*t).vspace_root, (*t).asid);
+        fpu::prepare(core, thread);
+        let regs = core::ptr::addr_of_mut!((*t).regs);
+        percore::set_user_regs(regs);
+        percore::set_in_user(true);
+        restore_user(regs, klock::serving_word())
     }
 }
 

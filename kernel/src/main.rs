@@ -14,6 +14,7 @@ mod bootcaps;
 mod console;
 mod cspace;
 mod drivers;
+mod fastpath;
 mod fatal;
 mod fault;
 mod invocation;
@@ -98,7 +99,13 @@ fn start_rootserver(
     dtb_size: u64,
 ) -> ! {
     cpu::disable_irqs();
+    #[cfg(feature = "test-hooks")]
+    arch::aarch64::pmu::open_cycle_counter_to_user();
     vspace::enable_user_half();
+    if tessera_devtree::bootarg(platform.bootargs, "tessera.fastpath") == Some("off") {
+        fastpath::set_enabled(false);
+        println!("tessera: IPC fastpath off");
+    }
     klock::acquire();
     let built = rootserver::free_memory(platform, dtb_pa, dtb_size).and_then(|free| {
         let alloc = rootserver::BootAllocator {

@@ -93,6 +93,17 @@ pub fn dequeue(thread: u64) {
     }
 }
 
+/// The highest priority of a ready thread on `core`, if any.
+pub fn highest_ready_priority(core: usize) -> Option<usize> {
+    highest_ready(core).map(|(p, _)| p)
+}
+
+/// Makes `thread` (runnable, in no queue) the running thread of `core`,
+/// whose previous thread has stopped being runnable (the fastpath).
+pub fn set_current(core: usize, thread: u64) {
+    queues(core).current = thread;
+}
+
 /// The highest priority with a ready thread on `core`.
 fn highest_ready(core: usize) -> Option<(usize, u64)> {
     let q = queues(core);

@@ -126,6 +126,21 @@ pub const SCENARIOS: &[Scenario] = &[
         sub_results: Some("^ktest: (PASS|FAIL) "),
         ..BASE
     },
+    // The same suite with the IPC fastpath off: both paths must give the
+    // same results (the fastpath only takes calls whose outcome it is sure
+    // of, so every case passing on both is the comparison).
+    Scenario {
+        name: "kernel-suite-slowpath",
+        append: "tessera.test=suite tessera.rootserver=ktest tessera.fastpath=off",
+        timeout_secs: 300,
+        expect: &[
+            r"^tessera: IPC fastpath off",
+            r"^ktest: \d+ passed, 0 failed$",
+        ],
+        forbid: &["FATAL", PANICKED, "^ktest: FAIL"],
+        sub_results: Some("^ktest: (PASS|FAIL) "),
+        ..BASE
+    },
 ];
 
 /// Looks a scenario up by name.
@@ -179,7 +194,14 @@ mod tests {
         let names: Vec<_> = SCENARIOS.iter().map(|s| s.name).collect();
         assert_eq!(
             names,
-            ["boot", "fault", "panic", "rootserver", "kernel-suite"]
+            [
+                "boot",
+                "fault",
+                "panic",
+                "rootserver",
+                "kernel-suite",
+                "kernel-suite-slowpath"
+            ]
         );
         assert_eq!(find("fault").map(|s| s.exit_status), Some(3));
         assert!(find("boot").unwrap().forbid.contains(&"FATAL"));

@@ -252,7 +252,7 @@ pub enum DecodeError {
 }
 
 /// Variant tags (word 0, bits 0–7).
-mod tag {
+pub(crate) mod tag {
     pub const NULL: u8 = 0;
     pub const UNTYPED: u8 = 1;
     pub const ENDPOINT: u8 = 2;
@@ -270,7 +270,7 @@ mod tag {
 }
 
 /// Flag bits (word 0, bits 24–31).
-mod flag {
+pub(crate) mod flag {
     pub const DEVICE: u8 = 1 << 0;
     pub const MAPPED: u8 = 1 << 1;
     pub const MASTER: u8 = 1 << 2;

@@ -42,6 +42,7 @@ pub mod cspace;
 pub mod derive;
 pub mod error;
 pub mod mdb;
+pub mod raw;
 pub mod slot;
 pub mod untyped;
 

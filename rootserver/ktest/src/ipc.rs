@@ -24,6 +24,7 @@ pub const CASES: &[Case] = &[
     case!(ipc_call_and_reply),
     case!(ipc_reply_recv_server),
     case!(ipc_call_across_vspaces),
+    case!(ipc_call_reply_recv_above_the_main_thread),
     case!(ipc_cap_transfer_with_grant),
     case!(ipc_cap_transfer_without_grant),
     case!(ipc_cap_transfer_without_receive_slot),
@@ -222,6 +223,39 @@ fn ipc_reply_recv_server(env: &mut Env) -> Outcome {
     ensure!(
         get(MR0) == 204 && get(MR0 + 1) == 5,
         "last reply {} (badge seen {:#x}), expected 204 and 0x5",
+        get(MR0),
+        get(MR0 + 1)
+    );
+    Ok(())
+}
+
+/// A client that blocks when done instead of parking: above the main
+/// thread's priority, a yielding loop would starve it.
+fn blocking_client(arg: u64) -> ! {
+    let (ep, calls, _) = unpack(arg);
+    for i in 0..calls.max(1) {
+        let r = ipc::call(ep, Outgoing::new(0x10, &[100 + i]));
+        record(&r);
+        bump(COUNT);
+    }
+    loop {
+        ipc::recv(ep);
+    }
+}
+
+/// Client and server above the main thread, so nothing else is ready when
+/// they call and reply: the conditions of the kernel's IPC fastpath (the
+/// kernel-suite-slowpath scenario runs this with it off).
+fn ipc_call_reply_recv_above_the_main_thread(env: &mut Env) -> Outcome {
+    let ep = env.alloc(ObjectType::Endpoint)?;
+    let badged = env.mint(ep, Rights::ALL, 0x9)?;
+    env.spawn(reply_recv_server, ep, 1)?;
+    env.spawn(blocking_client, pack(badged, 50, 0), 1)?;
+    wait_board(COUNT, 50, "the client did not get 50 replies")?;
+    ensure!(
+        get(LABEL) == 0 && get(MR0) == 2 * 149 && get(MR0 + 1) == 0x9,
+        "last reply label {} MRs {} {:#x}, expected 0, 298 and the badge 0x9",
+        get(LABEL),
         get(MR0),
         get(MR0 + 1)
     );

@@ -27,10 +27,22 @@ const CPTR_NO_TRAP: u64 = sysreg::CPTR_EL2_HOST;
 /// none). Only that core reads or writes its entry, under the kernel lock.
 static mut OWNER: [u64; MAX_CPUS] = [0; MAX_CPUS];
 
+/// Each core's CPTR_EL2 as last written (0: unknown), so an unchanged
+/// value costs no write and no ISB on a thread switch.
+static mut CPTR_LOADED: [u64; MAX_CPUS] = [0; MAX_CPUS];
+
 fn write_cptr(value: u64) {
-    // SAFETY: CPTR_EL2 only controls FP/SIMD traps; the ISB makes the
-    // change take effect before the next instruction that depends on it.
-    unsafe { asm!("msr cptr_el2, {}", "isb", in(reg) value, options(nostack, preserves_flags)) };
+    let core = super::percore::core_index() % MAX_CPUS;
+    // SAFETY: this core's own entry, under the kernel lock. CPTR_EL2 only
+    // controls FP/SIMD traps; the ISB makes a change take effect before the
+    // next instruction that depends on it.
+    unsafe {
+        let loaded = core::ptr::addr_of_mut!(CPTR_LOADED[core]);
+        if loaded.read() != value {
+            asm!("msr cptr_el2, {}", "isb", in(reg) value, options(nostack, preserves_flags));
+            loaded.write(value);
+        }
+    }
 }
 
 /// Called when `thread` (a TCB address) is about to run on `core`: FP stays

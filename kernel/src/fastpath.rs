@@ -1,0 +1,243 @@
+//! The IPC fastpath: Call and ReplyRecv between two threads of one core in
+//! the common case, done in a few dozen instructions, as seL4's fastpath.
+//!
+//! It handles a call only when the result is certain to be what the slow
+//! path (`syscall.rs`) would produce, and otherwise declines without having
+//! changed anything. The conditions: a message of at most four registers
+//! and no capabilities; a CSpace that is one CNode level; an endpoint
+//! capability with the needed rights; the partner on this core, with an
+//! address space, and no other ready thread that the slow path would run
+//! first (nothing ready at the partner's priority or above); for Call, the
+//! receiver's caller slot empty; for ReplyRecv, no sender waiting and no
+//! bound notification. `tessera.fastpath=off` on the kernel command line
+//! turns it off, so the kernel suite can check both paths give the same
+//! results.
+
+use core::sync::atomic::{AtomicBool, Ordering};
+
+use tessera_abi::{MSG_REGISTERS_IN_CPU, Rights, Syscall};
+use tessera_caps::raw;
+
+use crate::arch::aarch64::boot_mmu::phys_to_virt;
+use crate::kernel_entry;
+use crate::object::endpoint::{self, QueueState};
+use crate::object::object_ptr;
+use crate::object::tcb::{self, PendingFault, Tcb, ThreadState};
+use crate::sched;
+
+static ENABLED: AtomicBool = AtomicBool::new(true);
+
+/// Turns the fastpath on or off (boot only).
+pub fn set_enabled(on: bool) {
+    ENABLED.store(on, Ordering::Relaxed);
+}
+
+/// Whether the fastpath is on.
+pub fn enabled() -> bool {
+    ENABLED.load(Ordering::Relaxed)
+}
+
+fn tcb(pa: u64) -> &'static mut Tcb {
+    // SAFETY: callers pass the current thread or threads reached through
+    // an endpoint queue or a reply capability, which hold live TCBs only;
+    // under the kernel lock, and no two references to one TCB at a time.
+    unsafe { &mut *object_ptr::<Tcb>(pa) }
+}
+
+fn slot_words(slot: u64) -> *mut [u64; 8] {
+    phys_to_virt(slot) as *mut [u64; 8]
+}
+
+/// The capability half of a slot.
+fn cap_words(slot: u64) -> [u64; 4] {
+    // SAFETY: `slot` is a slot in a live CNode or TCB (found through a
+    // CSpace root or a TCB's own slots) in RAM; under the kernel lock.
+    let w = unsafe { &*slot_words(slot) };
+    [w[0], w[1], w[2], w[3]]
+}
+
+/// The length of a message of registers only, if it is one.
+fn simple_message(info: u64) -> Option<usize> {
+    let length = (info & 0x7f) as usize;
+    let extra_caps = (info >> 7) & 0x3;
+    (extra_caps == 0 && length <= MSG_REGISTERS_IN_CPU).then_some(length)
+}
+
+/// The message info the receiver gets: the label and length, no caps.
+fn delivered_info(info: u64) -> u64 {
+    info & !(0x1f << 7)
+}
+
+/// The endpoint capability at `cptr` in `thread`'s CSpace, if that CSpace
+/// is one CNode level that decodes all 64 bits.
+fn endpoint_cap(thread: u64, cptr: u64) -> Option<(u64, u64, Rights)> {
+    let root = cap_words(tcb::slot_addr(thread, tcb::slot::CSPACE));
+    let (cnode, radix, guard_bits, guard) = raw::cnode(&root)?;
+    if radix == 0 || u32::from(radix) + u32::from(guard_bits) != 64 || cptr >> radix != guard {
+        return None;
+    }
+    let index = cptr & ((1u64 << radix) - 1);
+    raw::endpoint(&cap_words(cnode + (index << tessera_abi::CNODE_SLOT_BITS)))
+}
+
+/// No ready thread on `core` would run before one at `priority`.
+fn partner_runs_next(core: usize, priority: u8) -> bool {
+    sched::highest_ready_priority(core).is_none_or(|p| p < usize::from(priority))
+}
+
+/// Handles `current`'s system call on the fastpath, never returning, or
+/// returns having changed nothing.
+pub fn try_syscall(core: usize, current: u64) {
+    if !enabled() || current == 0 {
+        return;
+    }
+    let number = tcb(current).regs.x[7];
+    if number == Syscall::Call as u64 {
+        call(core, current);
+    } else if number == Syscall::ReplyRecv as u64 {
+        reply_recv(core, current);
+    }
+}
+
+fn call(core: usize, caller: u64) {
+    let c = tcb(caller);
+    let Some(length) = simple_message(c.regs.x[1]) else {
+        return;
+    };
+    let Some((ep, badge, rights)) = endpoint_cap(caller, c.regs.x[0]) else {
+        return;
+    };
+    if !rights.contains(Rights::WRITE)
+        || !rights.intersects(Rights::GRANT.union(Rights::GRANT_REPLY))
+    {
+        return;
+    }
+    let e = endpoint::get(ep);
+    if e.state != QueueState::Receiving as u64 {
+        return;
+    }
+    let receiver = e.head;
+    let r = tcb(receiver);
+    let master = tcb::slot_addr(caller, tcb::slot::REPLY);
+    let caller_slot = tcb::slot_addr(receiver, tcb::slot::CALLER);
+    let ready = usize::from(r.core) == core
+        && r.vspace_root != 0
+        && partner_runs_next(core, r.priority)
+        && raw::is_null(&cap_words(caller_slot))
+        && matches!(raw::reply(&cap_words(master)), Some((t, true, _)) if t == caller);
+    if !ready {
+        return;
+    }
+
+    // Take the receiver off the endpoint (it is the head).
+    let next = r.ep_next;
+    e.head = next;
+    if next == 0 {
+        e.tail = 0;
+        e.state = QueueState::Idle as u64;
+    } else {
+        tcb(next).ep_prev = 0;
+    }
+    let r = tcb(receiver);
+    r.ep_next = 0;
+    r.ep_prev = 0;
+    r.blocked_on = 0;
+
+    // The one-shot reply cap, linked after the caller's master reply cap.
+    // SAFETY: both slots are TCB slots of live threads; the master slot's
+    // next link, if any, is a live slot (the derivation tree's invariant).
+    unsafe {
+        let m = &mut *slot_words(master);
+        let old_next = m[raw::NEXT];
+        let reply = raw::one_shot_reply(caller, rights.contains(Rights::GRANT));
+        *slot_words(caller_slot) = [
+            reply[0], reply[1], reply[2], reply[3], master, old_next, 0, 0,
+        ];
+        m[raw::NEXT] = caller_slot;
+        if old_next != 0 {
+            (*slot_words(old_next))[raw::PREV] = caller_slot;
+        }
+    }
+
+    let c = tcb(caller);
+    let info = c.regs.x[1];
+    let mut mrs = [0u64; MSG_REGISTERS_IN_CPU];
+    mrs[..length].copy_from_slice(&c.regs.x[2..2 + length]);
+    c.state = ThreadState::BlockedOnReply;
+    let r = tcb(receiver);
+    r.regs.x[2..2 + length].copy_from_slice(&mrs[..length]);
+    r.regs.x[0] = badge;
+    r.regs.x[1] = delivered_info(info);
+    r.state = ThreadState::Running;
+    sched::set_current(core, receiver);
+    kernel_entry::run(core, receiver)
+}
+
+fn reply_recv(core: usize, server: u64) {
+    let s = tcb(server);
+    let Some(length) = simple_message(s.regs.x[1]) else {
+        return;
+    };
+    let caller_slot = tcb::slot_addr(server, tcb::slot::CALLER);
+    let Some((caller, false, _)) = raw::reply(&cap_words(caller_slot)) else {
+        return;
+    };
+    let Some((ep, _, rights)) = endpoint_cap(server, s.regs.x[0]) else {
+        return;
+    };
+    let c = tcb(caller);
+    let ready = rights.contains(Rights::READ)
+        && s.bound_notification == 0
+        && c.state == ThreadState::BlockedOnReply
+        && c.pending_fault == PendingFault::None
+        && usize::from(c.core) == core
+        && c.vspace_root != 0
+        && endpoint::get(ep).state != QueueState::Sending as u64
+        && partner_runs_next(core, c.priority);
+    if !ready {
+        return;
+    }
+
+    // Use up the reply cap: unlink it from the derivation tree.
+    // SAFETY: the caller slot holds a reply cap whose links are live slots
+    // (its prev is the caller's master reply cap).
+    unsafe {
+        let w = &mut *slot_words(caller_slot);
+        let (prev, next) = (w[raw::PREV], w[raw::NEXT]);
+        if prev != 0 {
+            (*slot_words(prev))[raw::NEXT] = next;
+        }
+        if next != 0 {
+            (*slot_words(next))[raw::PREV] = prev;
+        }
+        *w = [0; 8];
+    }
+
+    let s = tcb(server);
+    let info = s.regs.x[1];
+    let mut mrs = [0u64; MSG_REGISTERS_IN_CPU];
+    mrs[..length].copy_from_slice(&s.regs.x[2..2 + length]);
+    let c = tcb(caller);
+    c.regs.x[2..2 + length].copy_from_slice(&mrs[..length]);
+    c.regs.x[0] = 0;
+    c.regs.x[1] = delivered_info(info);
+    c.state = ThreadState::Running;
+
+    // The server waits on the endpoint (at its tail).
+    let e = endpoint::get(ep);
+    let tail = e.tail;
+    let s = tcb(server);
+    s.ep_prev = tail;
+    s.ep_next = 0;
+    s.blocked_on = ep;
+    s.state = ThreadState::BlockedOnReceive;
+    if tail == 0 {
+        e.head = server;
+    } else {
+        tcb(tail).ep_next = server;
+    }
+    e.tail = server;
+    e.state = QueueState::Receiving as u64;
+    sched::set_current(core, caller);
+    kernel_entry::run(core, caller)
+}
