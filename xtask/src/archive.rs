@@ -17,11 +17,14 @@ pub struct Entry {
 
 /// The boot archive's entries, in archive order. `user_bin_dir` is where
 /// cargo puts the user programs' ELF files. The `test` variant adds the
-/// kernel test suite as `ktest` (started with `tessera.rootserver=ktest`).
-/// Later entries (system description, guest images) are added here.
+/// kernel test suite as `ktest` (started with `tessera.rootserver=ktest`);
+/// the `bench` variant has the test variant's entries and the benchmark
+/// program as `bench` (`tessera.rootserver=bench`). Later entries (system
+/// description, guest images) are added here.
 pub fn entries(user_bin_dir: &Path, variant: Variant) -> Vec<Entry> {
     let test_only: &[(&'static str, &str)] = match variant {
         Variant::Test => &[("ktest", "tessera-ktest")],
+        Variant::Bench => &[("ktest", "tessera-ktest"), ("bench", "tessera-bench")],
         Variant::Default => &[],
     };
     [
@@ -78,5 +81,13 @@ mod tests {
         let names: Vec<_> = entries.iter().map(|e| e.name).collect();
         assert_eq!(names, ["rootserver", "vmm", "rtos", "ktest"]);
         assert_eq!(entries[3].source, Path::new("/t/release/tessera-ktest"));
+    }
+
+    #[test]
+    fn the_bench_variant_adds_the_benchmarks_to_the_test_entries() {
+        let entries = entries(Path::new("/t/release"), Variant::Bench);
+        let names: Vec<_> = entries.iter().map(|e| e.name).collect();
+        assert_eq!(names, ["rootserver", "vmm", "rtos", "ktest", "bench"]);
+        assert_eq!(entries[4].source, Path::new("/t/release/tessera-bench"));
     }
 }

@@ -18,8 +18,10 @@ pub const USER_TARGET: &str = "aarch64-unknown-none";
 const TARGETS: [&str; 2] = [KERNEL_TARGET, USER_TARGET];
 const KERNEL: &str = "tessera-kernel";
 const USER_PROGRAMS: [&str; 3] = ["tessera-rootserver", "tessera-vmm", "tessera-rtos"];
-/// User programs of the `test` variant only.
+/// User programs of the `test` and `bench` variants only.
 const TEST_PROGRAMS: [&str; 1] = ["tessera-ktest"];
+/// User programs of the `bench` variant only.
+const BENCH_PROGRAMS: [&str; 1] = ["tessera-bench"];
 
 /// The kernel build to make.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,6 +30,9 @@ pub enum Variant {
     Default,
     /// With the `test-hooks` feature (the self-tests of the QEMU scenarios).
     Test,
+    /// The test kernel with the benchmark program added to the boot
+    /// archive (`cargo xtask bench`).
+    Bench,
 }
 
 impl Variant {
@@ -35,6 +40,22 @@ impl Variant {
         match self {
             Self::Default => "default",
             Self::Test => "test",
+            Self::Bench => "bench",
+        }
+    }
+
+    /// Whether the kernel is built with the `test-hooks` feature (debug
+    /// shutdown, boot self-tests, the PMU cycle counter open to EL0).
+    pub fn test_hooks(self) -> bool {
+        matches!(self, Self::Test | Self::Bench)
+    }
+
+    /// The user programs built besides the ones every variant has.
+    fn extra_programs(self) -> &'static [&'static str] {
+        match self {
+            Self::Default => &[],
+            Self::Test => &TEST_PROGRAMS,
+            Self::Bench => &[TEST_PROGRAMS[0], BENCH_PROGRAMS[0]],
         }
     }
 }
@@ -90,6 +111,11 @@ impl Layout {
     pub fn test_logs(&self) -> PathBuf {
         self.target.join("test-logs")
     }
+
+    /// Where `cargo xtask bench` keeps its log and results.
+    pub fn bench_dir(&self) -> PathBuf {
+        self.target.join("bench")
+    }
 }
 
 /// The files `cargo xtask build` makes for one variant.
@@ -117,7 +143,7 @@ pub fn build(layout: &Layout, variant: Variant) -> Result<Artifacts> {
         "-p",
         KERNEL,
     ]);
-    if variant == Variant::Test {
+    if variant.test_hooks() {
         kernel.args(["--features", "test-hooks"]);
     }
     exec::run(&mut kernel)?;
@@ -133,13 +159,8 @@ pub fn build(layout: &Layout, variant: Variant) -> Result<Artifacts> {
 
     let mut users = layout.cargo();
     users.args(["build", "--release", "--target", USER_TARGET]);
-    for program in USER_PROGRAMS {
+    for program in USER_PROGRAMS.iter().chain(variant.extra_programs()) {
         users.args(["-p", program]);
-    }
-    if variant == Variant::Test {
-        for program in TEST_PROGRAMS {
-            users.args(["-p", program]);
-        }
     }
     exec::run(&mut users)?;
 
@@ -224,5 +245,23 @@ mod tests {
             layout.release_dir(USER_TARGET),
             Path::new("/w/target/aarch64-unknown-none/release")
         );
+        let bench = layout.artifacts(Variant::Bench);
+        assert_eq!(
+            bench.kernel_bin,
+            Path::new("/w/target/tessera/bench/kernel.bin")
+        );
+        assert_eq!(layout.bench_dir(), Path::new("/w/target/bench"));
+    }
+
+    #[test]
+    fn the_bench_variant_is_the_test_kernel_plus_the_benchmarks() {
+        assert!(Variant::Bench.test_hooks() && Variant::Test.test_hooks());
+        assert!(!Variant::Default.test_hooks());
+        assert_eq!(
+            Variant::Bench.extra_programs(),
+            ["tessera-ktest", "tessera-bench"]
+        );
+        assert_eq!(Variant::Test.extra_programs(), ["tessera-ktest"]);
+        assert!(Variant::Default.extra_programs().is_empty());
     }
 }

@@ -3,6 +3,7 @@
 
 mod apt;
 mod archive;
+mod bench;
 mod build;
 mod console;
 mod exec;
@@ -51,6 +52,14 @@ enum Cmd {
         /// Run only these scenarios (the host tests always run)
         scenarios: Vec<String>,
     },
+    /// Run the IPC and system-call benchmarks under deterministic QEMU
+    /// timing; results in <target>/bench/latest.json
+    Bench {
+        /// Extra kernel command line (after `--`), such as
+        /// `tessera.fastpath=off`
+        #[arg(last = true)]
+        cmdline: Vec<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -77,6 +86,7 @@ fn run(command: Cmd) -> Result<ExitCode> {
         }
         Cmd::Run { gdb, cmdline } => boot(&layout, gdb, &cmdline.join(" ")),
         Cmd::Test { scenarios } => test::run(&layout, &scenarios),
+        Cmd::Bench { cmdline } => bench::run(&layout, &cmdline.join(" ")),
     }
 }
 
@@ -90,6 +100,7 @@ fn boot(layout: &Layout, gdb: bool, cmdline: &str) -> Result<ExitCode> {
         append: cmdline,
         console: qemu::Console::Terminal,
         gdb,
+        deterministic: false,
     };
     if gdb {
         note!("QEMU will wait for a debugger; in another terminal run:");

@@ -36,7 +36,17 @@ pub struct Config<'a> {
     pub console: Console,
     /// Wait for a debugger on port 1234 before the first instruction.
     pub gdb: bool,
+    /// Deterministic timing for measurements ([`DETERMINISTIC`]).
+    pub deterministic: bool,
 }
+
+/// The options of a measured run: one instruction is one nanosecond of
+/// virtual time (`shift=0`), virtual time neither waits for real time
+/// (`align=off`) nor sleeps while the cores idle (`sleep=off`, it jumps to
+/// the next timer event), and the machine's random seeds are fixed
+/// (`-seed 1`), so timer and PMU readings repeat exactly across runs and
+/// hosts. QEMU then runs all cores in one host thread, one after another.
+pub const DETERMINISTIC: [&str; 4] = ["-icount", "shift=0,align=off,sleep=off", "-seed", "1"];
 
 /// QEMU's arguments for `config`.
 pub fn args(config: &Config<'_>) -> Vec<OsString> {
@@ -56,6 +66,9 @@ pub fn args(config: &Config<'_>) -> Vec<OsString> {
     ]
     .map(OsString::from)
     .into();
+    if config.deterministic {
+        args.extend(DETERMINISTIC.map(OsString::from));
+    }
     let console: &[&str] = match config.console {
         Console::Terminal => &["-nographic"],
         Console::Captured => &["-display", "none", "-monitor", "none", "-serial", "stdio"],
@@ -149,6 +162,7 @@ mod tests {
             append,
             console,
             gdb,
+            deterministic: false,
         }
     }
 
@@ -181,6 +195,28 @@ mod tests {
         assert!(line.ends_with(" -s -S"), "{line}");
         let append = args.iter().position(|a| a == "-append").unwrap();
         assert_eq!(args[append + 1], "tessera.test=boot x=1");
+    }
+
+    #[test]
+    fn measured_runs_count_instructions_with_a_fixed_seed() {
+        let plain = joined(&config(Console::Captured, "", false));
+        assert!(!plain.contains("-icount"), "{plain}");
+        let measured = Config {
+            deterministic: true,
+            ..config(Console::Captured, "tessera.rootserver=bench", false)
+        };
+        let line = joined(&measured);
+        assert!(
+            line.starts_with(
+                "-machine virt,virtualization=on,gic-version=3 -cpu max -smp 4 -m 2G -nic none \
+                 -icount shift=0,align=off,sleep=off -seed 1 -display none "
+            ),
+            "{line}"
+        );
+        assert!(
+            line.ends_with(" -append tessera.rootserver=bench"),
+            "{line}"
+        );
     }
 
     #[test]

@@ -19,10 +19,11 @@ use crate::{console, qemu};
 /// The crates that build only for the AArch64 targets (they hold
 /// inline assembly for EL2 or EL0). `tessera-rt` is not one: its assembly is
 /// compiled out on the host, where its pure logic is tested.
-const TARGET_ONLY_CRATES: [&str; 5] = [
+const TARGET_ONLY_CRATES: [&str; 6] = [
     "tessera-kernel",
     "tessera-rootserver",
     "tessera-ktest",
+    "tessera-bench",
     "tessera-vmm",
     "tessera-rtos",
 ];
@@ -166,6 +167,7 @@ fn run_scenario(scenario: &Scenario, artifacts: &Artifacts, logs: &Path) -> Resu
         append: scenario.append,
         console: qemu::Console::Captured,
         gdb: false,
+        deterministic: false,
     };
     let timeout = Duration::from_secs(scenario.timeout_secs);
     let capture = console::run(qemu::command(&config), &log, timeout, scenario.input)?;
