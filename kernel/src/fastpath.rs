@@ -68,6 +68,26 @@ fn delivered_info(info: u64) -> u64 {
     info & !(0x1f << 7)
 }
 
+/// Message registers 0–3 (x2–x5) of a message of `length` registers,
+/// copied without a call to memcpy (the fastpath's budget is a few dozen
+/// instructions); registers past `length` are left as they were, as the
+/// slow path leaves them.
+#[inline(always)]
+fn copy_message(to: &mut [u64; 31], from: [u64; MSG_REGISTERS_IN_CPU], length: usize) {
+    if length > 0 {
+        to[2] = from[0];
+    }
+    if length > 1 {
+        to[3] = from[1];
+    }
+    if length > 2 {
+        to[4] = from[2];
+    }
+    if length > 3 {
+        to[5] = from[3];
+    }
+}
+
 /// The endpoint capability at `cptr` in `thread`'s CSpace, if that CSpace
 /// is one CNode level that decodes all 64 bits.
 fn endpoint_cap(thread: u64, cptr: u64) -> Option<(u64, u64, Rights)> {
@@ -161,11 +181,10 @@ fn call(core: usize, caller: u64) {
 
     let c = tcb(caller);
     let info = c.regs.x[1];
-    let mut mrs = [0u64; MSG_REGISTERS_IN_CPU];
-    mrs[..length].copy_from_slice(&c.regs.x[2..2 + length]);
+    let mrs = [c.regs.x[2], c.regs.x[3], c.regs.x[4], c.regs.x[5]];
     c.state = ThreadState::BlockedOnReply;
     let r = tcb(receiver);
-    r.regs.x[2..2 + length].copy_from_slice(&mrs[..length]);
+    copy_message(&mut r.regs.x, mrs, length);
     r.regs.x[0] = badge;
     r.regs.x[1] = delivered_info(info);
     r.state = ThreadState::Running;
@@ -215,10 +234,9 @@ fn reply_recv(core: usize, server: u64) {
 
     let s = tcb(server);
     let info = s.regs.x[1];
-    let mut mrs = [0u64; MSG_REGISTERS_IN_CPU];
-    mrs[..length].copy_from_slice(&s.regs.x[2..2 + length]);
+    let mrs = [s.regs.x[2], s.regs.x[3], s.regs.x[4], s.regs.x[5]];
     let c = tcb(caller);
-    c.regs.x[2..2 + length].copy_from_slice(&mrs[..length]);
+    copy_message(&mut c.regs.x, mrs, length);
     c.regs.x[0] = 0;
     c.regs.x[1] = delivered_info(info);
     c.state = ThreadState::Running;

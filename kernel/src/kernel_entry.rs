@@ -47,7 +47,7 @@ fn handle_sync(core: usize, current: u64) {
             fastpath::try_syscall(core, current);
             syscall::handle(core, current)
         }
-        ec::FP_ACCESS => switch_fpu(core, current),
+        ec::FP_ACCESS => switch_fpu(current),
         ec::INSTRUCTION_ABORT_LOWER | ec::DATA_ABORT_LOWER => {
             let instruction = (esr >> 26) & 0x3f == ec::INSTRUCTION_ABORT_LOWER;
             fault::deliver(
@@ -63,8 +63,10 @@ fn handle_sync(core: usize, current: u64) {
     }
 }
 
-fn switch_fpu(core: usize, current: u64) {
-    let owner = fpu::owner(core);
+fn switch_fpu(current: u64) {
+    // SAFETY: under the kernel lock, for this path only.
+    let core = unsafe { percore::this() };
+    let owner = core.fpu_owner;
     // SAFETY: `current` and a recorded owner are live TCBs (a TCB is
     // forgotten as owner before it is destroyed); the FP areas are disjoint
     // fields of distinct TCBs, or the same when owner == current, in which
@@ -89,17 +91,21 @@ pub fn return_to_user(core: usize) -> ! {
     }
 }
 
-/// Returns to user level in `thread`, the current thread of `core`.
-pub fn run(core: usize, thread: u64) -> ! {
+/// Returns to user level in `thread`, the current thread of this core.
+#[inline(always)]
+pub fn run(_core: usize, thread: u64) -> ! {
     // SAFETY: `thread` is a live, runnable TCB and this core's current
-    // thread; its registers stay valid while it is current.
+    // thread; its registers stay valid while it is current; the PerCore
+    // reference is this core's own, under the kernel lock.
     unsafe {
+        let core = percore::this();
         let t = object_ptr::<Tcb>(thread);
-        vspace::activate((*t).vspace_root, (*t).asid);
+        vspace::activate(core, (*t).ttbr0);
         fpu::prepare(core, thread);
         let regs = core::ptr::addr_of_mut!((*t).regs);
-        percore::set_user_regs(regs);
-        percore::set_in_user(true);
+        core.user_regs = regs;
+        core.in_user
+            .store(true, core::sync::atomic::Ordering::Release);
         restore_user(regs, klock::serving_word())
     }
 }

@@ -81,6 +81,9 @@ pub struct Tcb {
     /// The root of its address space (VSpace table) and its ASID; 0 if none.
     pub vspace_root: u64,
     pub asid: u16,
+    /// TTBR0_EL2 for the thread (root | ASID << 48, 0 for none), so a
+    /// thread switch compares one word.
+    pub ttbr0: u64,
     /// Its IPC buffer's user address and its kernel (linear-map) address;
     /// 0 if none.
     pub ipc_buffer_user: u64,
@@ -133,6 +136,7 @@ impl Tcb {
         self.requeue = false;
         self.vspace_root = 0;
         self.asid = 0;
+        self.ttbr0 = 0;
         self.ipc_buffer_user = 0;
         self.ipc_buffer_kernel = 0;
         self.name = [0; 16];

@@ -386,4 +386,5 @@ pub fn refresh_vspace(target: u64) {
             t.asid = 0;
         }
     }
+    t.ttbr0 = crate::arch::aarch64::vspace::ttbr0(t.vspace_root, t.asid);
 }

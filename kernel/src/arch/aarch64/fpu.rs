@@ -6,6 +6,7 @@
 
 use core::arch::asm;
 
+use super::percore::{self, PerCore};
 use super::smp::MAX_CPUS;
 use super::sysreg;
 
@@ -23,76 +24,61 @@ const CPTR_TRAP_EL0: u64 = 0b01 << 20;
 /// CPTR_EL2 with nothing trapped.
 const CPTR_NO_TRAP: u64 = sysreg::CPTR_EL2_HOST;
 
-/// Which thread's FP state is in each core's registers (TCB address, 0 for
-/// none). Only that core reads or writes its entry, under the kernel lock.
-static mut OWNER: [u64; MAX_CPUS] = [0; MAX_CPUS];
-
-/// Each core's CPTR_EL2 as last written (0: unknown), so an unchanged
-/// value costs no write and no ISB on a thread switch.
-static mut CPTR_LOADED: [u64; MAX_CPUS] = [0; MAX_CPUS];
-
-fn write_cptr(value: u64) {
-    let core = super::percore::core_index() % MAX_CPUS;
-    // SAFETY: this core's own entry, under the kernel lock. CPTR_EL2 only
-    // controls FP/SIMD traps; the ISB makes a change take effect before the
-    // next instruction that depends on it.
-    unsafe {
-        let loaded = core::ptr::addr_of_mut!(CPTR_LOADED[core]);
-        if loaded.read() != value {
-            asm!("msr cptr_el2, {}", "isb", in(reg) value, options(nostack, preserves_flags));
-            loaded.write(value);
-        }
+/// Writes CPTR_EL2 if it differs from what this core has.
+#[inline(always)]
+fn write_cptr(core: &mut PerCore, value: u64) {
+    if core.cptr != value {
+        // SAFETY: CPTR_EL2 only controls FP/SIMD traps; the ISB makes the
+        // change take effect before the next instruction that depends on it.
+        unsafe {
+            asm!("msr cptr_el2, {}", "isb", in(reg) value, options(nostack, preserves_flags))
+        };
+        core.cptr = value;
     }
 }
 
-/// Called when `thread` (a TCB address) is about to run on `core`: FP stays
+/// Called when `thread` (a TCB address) is about to run: FP stays
 /// untrapped if the registers are already its own, else trapped.
-pub fn prepare(core: usize, thread: u64) {
-    // SAFETY: this core's own entry, under the kernel lock.
-    let owner = unsafe { core::ptr::addr_of!(OWNER[core]).read() };
-    write_cptr(if owner == thread {
+#[inline(always)]
+pub fn prepare(core: &mut PerCore, thread: u64) {
+    let value = if core.fpu_owner == thread {
         CPTR_NO_TRAP
     } else {
         CPTR_TRAP_EL0
-    });
+    };
+    write_cptr(core, value);
 }
 
-/// Handles an FP access trap of `thread` on `core`: saves the previous
-/// owner's registers into `save_to` (if any), loads `load_from`.
+/// Handles an FP access trap of `thread`: saves the previous owner's
+/// registers into `save_to` (if any), loads `load_from`.
 ///
 /// # Safety
-/// `save_to` is the FP area of the TCB recorded as owner (or None if there
-/// is none), `load_from` that of `thread`; both TCBs are live.
+/// `save_to` is the FP area of the TCB recorded as this core's owner (or
+/// None if there is none), `load_from` that of `thread`; both TCBs are live.
 pub unsafe fn switch_owner(
-    core: usize,
+    core: &mut PerCore,
     thread: u64,
     save_to: Option<*mut FpuState>,
     load_from: *const FpuState,
 ) {
-    write_cptr(CPTR_NO_TRAP);
+    write_cptr(core, CPTR_NO_TRAP);
     if let Some(save) = save_to {
         // SAFETY: the caller's contract.
         unsafe { save_registers(save) };
     }
     // SAFETY: the caller's contract.
-    unsafe {
-        load_registers(load_from);
-        core::ptr::addr_of_mut!(OWNER[core]).write(thread);
-    }
+    unsafe { load_registers(load_from) };
+    core.fpu_owner = thread;
 }
 
-/// The thread whose FP state is in `core`'s registers (0 for none).
-pub fn owner(core: usize) -> u64 {
-    // SAFETY: read under the kernel lock.
-    unsafe { core::ptr::addr_of!(OWNER[core]).read() }
-}
-
-/// Forgets `thread` as an owner (it is being destroyed).
+/// Forgets `thread` as an owner on every core (it is being destroyed).
 pub fn forget(thread: u64) {
-    // SAFETY: under the kernel lock; a stale owner is only compared.
-    let owners = unsafe { &mut *core::ptr::addr_of_mut!(OWNER) };
-    for owner in owners.iter_mut().filter(|o| **o == thread) {
-        *owner = 0;
+    for i in 0..MAX_CPUS {
+        // SAFETY: under the kernel lock; a stale owner is only compared.
+        let core = unsafe { percore::of(i) };
+        if core.fpu_owner == thread {
+            core.fpu_owner = 0;
+        }
     }
 }
 

@@ -24,6 +24,15 @@ pub struct PerCore {
     /// saved). Another core that stops this core's thread waits for it to
     /// be false, so the thread's TCB is never written after it is gone.
     pub in_user: AtomicBool,
+    /// TTBR0_EL2 as last loaded on this core.
+    pub ttbr0: u64,
+    /// CPTR_EL2 as last written (0: not yet).
+    pub cptr: u64,
+    /// The thread whose FP/SIMD state is in this core's registers (TCB
+    /// address, 0 for none).
+    pub fpu_owner: u64,
+    /// This core's index.
+    pub index: u32,
 }
 
 /// Offsets the assembly uses.
@@ -38,14 +47,38 @@ pub static mut PER_CORE: [PerCore; MAX_CPUS] = [const {
         user_regs: core::ptr::null_mut(),
         stack_top: 0,
         in_user: AtomicBool::new(false),
+        ttbr0: 0,
+        cptr: 0,
+        fpu_owner: 0,
+        index: 0,
     }
 }; MAX_CPUS];
 
-/// This core's index, derived from where TPIDR_EL2 points.
+/// This core's index (recorded by `init_this_core`).
 #[inline]
 pub fn core_index() -> usize {
-    let base = addr_of!(PER_CORE) as usize;
-    sysreg::read_tpidr_el2().wrapping_sub(base as u64) as usize / core::mem::size_of::<PerCore>()
+    // SAFETY: TPIDR_EL2 points at this core's PerCore from entry on.
+    unsafe { (*this_core()).index as usize }
+}
+
+/// This core's data, for the kernel paths that use several fields.
+///
+/// # Safety
+/// The caller holds the kernel lock or touches only this core's own
+/// fields, and keeps the reference for one kernel path.
+#[inline]
+pub unsafe fn this() -> &'static mut PerCore {
+    // SAFETY: the caller's contract; TPIDR_EL2 points at this core's entry.
+    unsafe { &mut *this_core() }
+}
+
+/// Core `core`'s data (for reading another core's FP owner).
+///
+/// # Safety
+/// As for [`this`].
+pub unsafe fn of(core: usize) -> &'static mut PerCore {
+    // SAFETY: the caller's contract; the index is reduced into range.
+    unsafe { &mut *core::ptr::addr_of_mut!(PER_CORE[core % MAX_CPUS]) }
 }
 
 /// This core's data.
@@ -56,22 +89,16 @@ pub fn this_core() -> *mut PerCore {
 
 /// Fills in this core's stack top; called once per core at entry.
 pub fn init_this_core() {
-    let core = core_index();
+    let base = addr_of!(PER_CORE) as u64;
+    let core =
+        sysreg::read_tpidr_el2().wrapping_sub(base) as usize / core::mem::size_of::<PerCore>();
     // SAFETY: each core writes only its own entry, before any user thread
     // runs on it; the stack address is only computed.
     unsafe {
         let top = addr_of!(STACKS.0[core]) as u64 + STACK_SIZE as u64;
         (*this_core()).stack_top = top;
+        (*this_core()).index = core as u32;
     }
-}
-
-/// Makes `regs` the register area the vectors save into on this core.
-///
-/// # Safety
-/// `regs` stays valid while it is this core's current thread.
-pub unsafe fn set_user_regs(regs: *mut UserRegs) {
-    // SAFETY: this core's own entry; the caller's contract.
-    unsafe { (*this_core()).user_regs = regs };
 }
 
 fn core_data(core: usize) -> *const PerCore {
