@@ -27,6 +27,25 @@ use crate::sched;
 
 static ENABLED: AtomicBool = AtomicBool::new(true);
 
+/// Calls the fastpath handled (kernels built with `stats`).
+#[cfg(feature = "stats")]
+static TAKEN: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
+
+/// How many calls the fastpath handled (0 without `stats`).
+#[cfg(feature = "test-hooks")]
+pub fn taken() -> u64 {
+    #[cfg(feature = "stats")]
+    return TAKEN.load(Ordering::Relaxed);
+    #[cfg(not(feature = "stats"))]
+    0
+}
+
+#[inline(always)]
+fn count_taken() {
+    #[cfg(feature = "stats")]
+    TAKEN.fetch_add(1, Ordering::Relaxed);
+}
+
 /// Turns the fastpath on or off (boot only).
 pub fn set_enabled(on: bool) {
     ENABLED.store(on, Ordering::Relaxed);
@@ -188,6 +207,7 @@ fn call(core: usize, caller: u64) {
     r.regs.x[0] = badge;
     r.regs.x[1] = delivered_info(info);
     r.state = ThreadState::Running;
+    count_taken();
     sched::set_current(core, receiver);
     kernel_entry::run(core, receiver)
 }
@@ -256,6 +276,7 @@ fn reply_recv(core: usize, server: u64) {
     }
     e.tail = server;
     e.state = QueueState::Receiving as u64;
+    count_taken();
     sched::set_current(core, caller);
     kernel_entry::run(core, caller)
 }

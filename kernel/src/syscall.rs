@@ -199,6 +199,12 @@ fn debug_put_string(t: &mut Tcb) {
 #[cfg(feature = "test-hooks")]
 fn debug_shutdown(status: u64) {
     crate::println!("tessera: shutdown requested by user level (status {status})");
+    if cfg!(feature = "stats") {
+        crate::println!(
+            "tessera: IPC fastpath taken {} times",
+            crate::fastpath::taken()
+        );
+    }
     if status != 0 {
         crate::arch::aarch64::semihosting::exit(status.min(255) as u32);
     }

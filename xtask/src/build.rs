@@ -50,6 +50,18 @@ impl Variant {
         matches!(self, Self::Test | Self::Bench)
     }
 
+    /// The kernel features of this variant: `test-hooks` for test and
+    /// bench builds, and `stats` (counters the scenarios check, e.g. that
+    /// the IPC fastpath was taken) for test builds only, so benchmarks
+    /// measure the kernel without them.
+    pub fn kernel_features(self) -> Option<&'static str> {
+        match self {
+            Self::Default => None,
+            Self::Test => Some("test-hooks,stats"),
+            Self::Bench => Some("test-hooks"),
+        }
+    }
+
     /// The user programs built besides the ones every variant has.
     fn extra_programs(self) -> &'static [&'static str] {
         match self {
@@ -143,8 +155,8 @@ pub fn build(layout: &Layout, variant: Variant) -> Result<Artifacts> {
         "-p",
         KERNEL,
     ]);
-    if variant.test_hooks() {
-        kernel.args(["--features", "test-hooks"]);
+    if let Some(features) = variant.kernel_features() {
+        kernel.args(["--features", features]);
     }
     exec::run(&mut kernel)?;
     // Copied at once: both variants leave their kernel at the same path.
@@ -256,6 +268,9 @@ mod tests {
     #[test]
     fn the_bench_variant_is_the_test_kernel_plus_the_benchmarks() {
         assert!(Variant::Bench.test_hooks() && Variant::Test.test_hooks());
+        assert_eq!(Variant::Test.kernel_features(), Some("test-hooks,stats"));
+        assert_eq!(Variant::Bench.kernel_features(), Some("test-hooks"));
+        assert_eq!(Variant::Default.kernel_features(), None);
         assert!(!Variant::Default.test_hooks());
         assert_eq!(
             Variant::Bench.extra_programs(),

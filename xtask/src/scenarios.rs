@@ -121,7 +121,12 @@ pub const SCENARIOS: &[Scenario] = &[
         name: "kernel-suite",
         append: "tessera.test=suite tessera.rootserver=ktest",
         timeout_secs: 300,
-        expect: &[r"^ktest: \d+ passed, 0 failed$"],
+        // The fastpath must actually be taken (a suite case runs a client
+        // and server where its conditions hold).
+        expect: &[
+            r"^ktest: \d+ passed, 0 failed$",
+            r"^tessera: IPC fastpath taken [1-9]\d* times",
+        ],
         forbid: &["FATAL", PANICKED, "^ktest: FAIL"],
         sub_results: Some("^ktest: (PASS|FAIL) "),
         ..BASE
@@ -136,6 +141,7 @@ pub const SCENARIOS: &[Scenario] = &[
         expect: &[
             r"^tessera: IPC fastpath off",
             r"^ktest: \d+ passed, 0 failed$",
+            r"^tessera: IPC fastpath taken 0 times",
         ],
         forbid: &["FATAL", PANICKED, "^ktest: FAIL"],
         sub_results: Some("^ktest: (PASS|FAIL) "),
