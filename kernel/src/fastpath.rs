@@ -209,7 +209,7 @@ fn call(core: usize, caller: u64) {
     r.state = ThreadState::Running;
     count_taken();
     sched::set_current(core, receiver);
-    kernel_entry::run(core, receiver)
+    kernel_entry::run(receiver)
 }
 
 fn reply_recv(core: usize, server: u64) {
@@ -278,5 +278,5 @@ fn reply_recv(core: usize, server: u64) {
     e.state = QueueState::Receiving as u64;
     count_taken();
     sched::set_current(core, caller);
-    kernel_entry::run(core, caller)
+    kernel_entry::run(caller)
 }

@@ -85,7 +85,7 @@ pub fn return_to_user(core: usize) -> ! {
     loop {
         let next = sched::choose(core);
         if next != 0 {
-            run(core, next);
+            run(next);
         }
         idle_until_interrupt(core);
     }
@@ -93,7 +93,7 @@ pub fn return_to_user(core: usize) -> ! {
 
 /// Returns to user level in `thread`, the current thread of this core.
 #[inline(always)]
-pub fn run(_core: usize, thread: u64) -> ! {
+pub fn run(thread: u64) -> ! {
     // SAFETY: `thread` is a live, runnable TCB and this core's current
     // thread; its registers stay valid while it is current; the PerCore
     // reference is this core's own, under the kernel lock.

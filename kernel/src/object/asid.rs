@@ -26,15 +26,12 @@ pub fn set_pool(index: usize, pool: u64) {
 
 /// Records `vspace` as the owner of `asid` in its pool.
 pub fn assign(asid: u16, vspace: u64) -> bool {
-    let index = usize::from(asid) >> ASID_POOL_BITS;
-    // SAFETY: under the kernel lock (or single-threaded boot); index < POOLS.
-    let pool = unsafe { core::ptr::addr_of!(POOL_TABLE[index]).read() };
+    let pool = pool_of(asid);
     if pool == 0 {
         return false;
     }
-    let entry = pool + 8 * (u64::from(asid) & ((1 << ASID_POOL_BITS) - 1));
     // SAFETY: the pool is a live 4 KiB object of 512 entries in RAM.
-    unsafe { (crate::arch::aarch64::boot_mmu::phys_to_virt(entry) as *mut u64).write(vspace) };
+    unsafe { entry(pool, asid).write(vspace) };
     true
 }
 

@@ -22,36 +22,6 @@ fn handle_irq() {
     crate::irq::handle_pending(cpu::core_index());
 }
 
-/// A short name for an exception class (ESR_ELx.EC).
-pub fn exception_class_name(ec: u64) -> &'static str {
-    match ec {
-        0x00 => "unknown reason",
-        0x01 => "WFI/WFE",
-        0x07 => "FP/SIMD access",
-        0x0e => "illegal execution state",
-        0x15 => "SVC (AArch64)",
-        0x16 => "HVC (AArch64)",
-        0x17 => "SMC (AArch64)",
-        0x18 => "system register access",
-        0x20 => "instruction abort, lower EL",
-        0x21 => "instruction abort, same EL",
-        0x22 => "PC alignment",
-        0x24 => "data abort, lower EL",
-        0x25 => "data abort, same EL",
-        0x26 => "SP alignment",
-        0x2c => "floating-point exception",
-        0x2f => "SError",
-        0x30 => "breakpoint, lower EL",
-        0x31 => "breakpoint, same EL",
-        0x32 => "software step, lower EL",
-        0x33 => "software step, same EL",
-        0x34 => "watchpoint, lower EL",
-        0x35 => "watchpoint, same EL",
-        0x3c => "BRK instruction",
-        _ => "reserved",
-    }
-}
-
 fn unexpected(kind: Option<VectorKind>, slot: u64, frame: &TrapFrame) -> ! {
     let esr = ESR_EL2.get();
     let far = FAR_EL2.get();
@@ -61,7 +31,7 @@ fn unexpected(kind: Option<VectorKind>, slot: u64, frame: &TrapFrame) -> ! {
         "FATAL: unexpected exception on core {}: EC {:#x} ({}), vector {} ({:?})",
         cpu::core_index(),
         ec,
-        exception_class_name(ec),
+        tessera_esr::ExceptionClass::from_esr(esr).name(),
         slot,
         kind.unwrap_or(VectorKind::CurrentSp0Sync),
     );
