@@ -6,7 +6,7 @@
 #![no_main]
 
 use tessera_bootarchive::Archive;
-use tessera_rt::abi::{BOOT_INFO_MAGIC, BootInfo};
+use tessera_rt::abi::{BOOT_INFO_MAGIC, BootInfo, InitialSlot};
 use tessera_rt::{debug, ipc_buffer, println};
 
 tessera_rt::entry!(main);
@@ -42,7 +42,10 @@ fn main(boot_info: u64) -> ! {
     {
         debug::shutdown(0);
     }
-    println!("rootserver: nothing more to do yet; stopping");
+    println!("rootserver: nothing more to do yet; suspending");
+    // Suspending itself does not return; should it fail, the thread stops
+    // with a fault instead.
+    let _ = tessera_rt::invoke::tcb::suspend(InitialSlot::Tcb.cptr());
     tessera_rt::start::stop_thread()
 }
 
