@@ -120,12 +120,14 @@ fn endpoint_cap(thread: u64, cptr: u64) -> Option<(u64, u64, Rights)> {
 }
 
 /// No ready thread on `core` would run before one at `priority`.
+#[inline(always)]
 fn partner_runs_next(core: usize, priority: u8) -> bool {
     sched::highest_ready_priority(core).is_none_or(|p| p < usize::from(priority))
 }
 
 /// Handles `current`'s system call on the fastpath, never returning, or
 /// returns having changed nothing.
+#[inline(always)]
 pub fn try_syscall(core: usize, current: u64) {
     if !enabled() || current == 0 {
         return;

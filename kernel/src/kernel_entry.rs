@@ -28,6 +28,10 @@ pub extern "C" fn handle_user_entry(slot: u64) -> ! {
     klock::acquire();
     let core = percore::core_index();
     let current = sched::current(core);
+    // The IPC fastpath first: a synchronous exception that is an SVC.
+    if slot == VectorKind::Lower64Sync as u64 && (ESR_EL2.get() >> 26) & 0x3f == ec::SVC64 {
+        fastpath::try_syscall(core, current);
+    }
     match VectorKind::from_slot(slot) {
         Some(VectorKind::Lower64Sync) => handle_sync(core, current),
         Some(VectorKind::Lower64Irq) => irq::handle_pending(core),
@@ -43,10 +47,7 @@ pub extern "C" fn handle_user_entry(slot: u64) -> ! {
 fn handle_sync(core: usize, current: u64) {
     let esr = ESR_EL2.get();
     match (esr >> 26) & 0x3f {
-        ec::SVC64 => {
-            fastpath::try_syscall(core, current);
-            syscall::handle(core, current)
-        }
+        ec::SVC64 => syscall::handle(core, current),
         ec::FP_ACCESS => switch_fpu(current),
         ec::INSTRUCTION_ABORT_LOWER | ec::DATA_ABORT_LOWER => {
             let instruction = (esr >> 26) & 0x3f == ec::INSTRUCTION_ABORT_LOWER;

@@ -94,7 +94,7 @@ pub fn dequeue(thread: u64) {
 }
 
 /// The highest priority of a ready thread on `core`, if any.
-#[inline]
+#[inline(always)]
 pub fn highest_ready_priority(core: usize) -> Option<usize> {
     let b = &queues(core).bitmap;
     if b[0] | b[1] | b[2] | b[3] == 0 {
