@@ -1,0 +1,205 @@
+//! Property tests of the packed form: encode/decode round-trips, and decode
+//! never panics, whatever the bytes.
+
+use std::string::String;
+use std::vec::Vec;
+
+use proptest::prelude::*;
+
+use crate::packed::{
+    Channel, ChannelKind, Component, Device, Interrupt, Mapping, Region, Rights, System, Trigger,
+};
+use crate::{DecodeError, MAGIC, VERSION, decode, encode};
+
+/// Owned material for a [`System`]: names, numbers, and raw indices that
+/// [`system`] reduces modulo the table lengths.
+#[derive(Debug, Clone)]
+struct Material {
+    names: Vec<String>,
+    numbers: Vec<u64>,
+    components: usize,
+    regions: usize,
+    links: Vec<(u16, u16, u8, bool)>,
+}
+
+fn material() -> impl Strategy<Value = Material> {
+    (
+        proptest::collection::vec("[a-z0-9_-]{0,32}|\\PC{0,8}", 16),
+        proptest::collection::vec(any::<u64>(), 16),
+        0..5usize,
+        0..5usize,
+        proptest::collection::vec(any::<(u16, u16, u8, bool)>(), 0..8),
+    )
+        .prop_map(|(names, numbers, components, regions, links)| Material {
+            names,
+            numbers,
+            components,
+            regions,
+            links,
+        })
+}
+
+fn rights(bits: u8) -> Rights {
+    Rights {
+        read: bits & 1 != 0,
+        write: bits & 2 != 0,
+        execute: bits & 4 != 0,
+    }
+}
+
+/// A system with in-range indices built from `m`.
+fn system(m: &Material) -> System<'_> {
+    let name = |i: usize| m.names[i % m.names.len()].as_str();
+    let number = |i: usize| m.numbers[i % m.numbers.len()];
+    let mut s = System::default();
+    for i in 0..m.components {
+        let c = Component {
+            name: name(i),
+            program: name(i + 5),
+            priority: number(i) as u8,
+            core: number(i + 1) as u16,
+            stack_size: number(i + 2),
+            heap_size: number(i + 3),
+        };
+        s.components.push(c).unwrap();
+    }
+    for i in 0..m.regions {
+        let phys_addr = (i % 2 == 0).then(|| number(i + 4));
+        let r = Region {
+            name: name(i + 2),
+            size: number(i + 5),
+            phys_addr,
+            cacheable: i % 3 == 0,
+        };
+        s.regions.push(r).unwrap();
+    }
+    let count = |n: usize| u16::try_from(n).unwrap();
+    for (i, &(a, b, bits, flag)) in m.links.iter().enumerate() {
+        let vaddr = flag.then(|| number(i));
+        if m.components > 0 {
+            let (from, to) = (a % count(m.components), b % count(m.components));
+            if m.regions > 0 {
+                let region = a % count(m.regions);
+                let mapping = Mapping {
+                    region,
+                    component: to,
+                    rights: rights(bits),
+                    vaddr,
+                };
+                s.mappings.push(mapping).unwrap();
+            }
+            let kind = if flag {
+                ChannelKind::Endpoint
+            } else {
+                ChannelKind::Notification
+            };
+            s.channels
+                .push(Channel {
+                    name: name(i),
+                    kind,
+                    from,
+                    to,
+                })
+                .unwrap();
+            let trigger = if flag { Trigger::Edge } else { Trigger::Level };
+            let irq = Interrupt {
+                intid: a,
+                trigger,
+                component: from,
+            };
+            s.interrupts.push(irq).unwrap();
+            let device = Device {
+                name: name(i + 7),
+                phys_addr: number(i + 1),
+                size: number(i + 2),
+                component: to,
+                rights: rights(bits),
+                vaddr,
+            };
+            s.devices.push(device).unwrap();
+        }
+    }
+    s
+}
+
+fn header() -> Vec<u8> {
+    let mut bytes = MAGIC.to_vec();
+    bytes.extend_from_slice(&VERSION.to_le_bytes());
+    bytes
+}
+
+proptest! {
+    #[test]
+    fn encode_then_decode_round_trips(m in material()) {
+        let s = system(&m);
+        let bytes = encode(&s);
+        prop_assert_eq!(decode(&bytes), Ok(s));
+    }
+
+    #[test]
+    fn decode_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
+        let _ = decode(&bytes);
+    }
+
+    #[test]
+    fn decode_never_panics_after_a_good_header(
+        body in proptest::collection::vec(any::<u8>(), 0..256),
+    ) {
+        let mut bytes = header();
+        bytes.extend_from_slice(&body);
+        let _ = decode(&bytes);
+    }
+
+    #[test]
+    fn damaged_encodings_never_panic(
+        m in material(),
+        at in any::<prop::sample::Index>(),
+        xor in 1..=255u8,
+    ) {
+        let mut bytes = encode(&system(&m));
+        let i = at.index(bytes.len());
+        bytes[i] ^= xor;
+        let _ = decode(&bytes);
+    }
+
+    #[test]
+    fn strict_prefixes_fail_and_extra_bytes_are_refused(m in material(), extra in any::<u8>()) {
+        let mut bytes = encode(&system(&m));
+        for len in 0..bytes.len() {
+            prop_assert!(decode(&bytes[..len]).is_err());
+        }
+        bytes.push(extra);
+        prop_assert_eq!(decode(&bytes), Err(DecodeError::TrailingBytes));
+    }
+}
+
+#[test]
+fn header_is_checked() {
+    assert_eq!(decode(b"TSY"), Err(DecodeError::BadMagic));
+    assert_eq!(decode(b"XSYS\x01\x00"), Err(DecodeError::BadMagic));
+    assert_eq!(
+        decode(b"TSYS\x02\x00"),
+        Err(DecodeError::UnsupportedVersion(2))
+    );
+    let empty = encode(&System::default());
+    assert_eq!(empty.len(), 6 + 6);
+    assert_eq!(decode(&empty), Ok(System::default()));
+}
+
+#[test]
+fn out_of_range_indices_are_refused() {
+    let mut s = System::default();
+    let irq = Interrupt {
+        intid: 40,
+        trigger: Trigger::Level,
+        component: 0,
+    };
+    s.interrupts.push(irq).unwrap();
+    assert_eq!(decode(&encode(&s)), Err(DecodeError::BadIndex));
+}
+
+#[test]
+fn the_decoded_system_fits_a_rootserver_stack() {
+    // The rootserver has a 64 KiB stack; keep the decoded tables well under.
+    assert!(core::mem::size_of::<System<'_>>() <= 16 * 1024);
+}
