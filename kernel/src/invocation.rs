@@ -10,7 +10,7 @@ use tessera_caps::{Cap, SlotAddr, SyscallError};
 use crate::msg;
 use crate::object::object_ptr;
 use crate::object::tcb::Tcb;
-use crate::object::{asid, cnode_ops, tcb_ops, untyped, vspace};
+use crate::object::{asid, cnode_ops, irq, tcb_ops, untyped, vspace};
 
 /// What a performed invocation answers.
 #[allow(
@@ -77,6 +77,7 @@ pub fn invoke(thread: u64, slot: SlotAddr, cap: Cap) -> Result<(), SyscallError>
         Cap::Tcb { paddr } => tcb_ops::invoke(&invoker, paddr)?,
         Cap::Frame { .. } | Cap::PageTable { .. } => vspace::invoke(&invoker, slot, &cap)?,
         Cap::AsidControl | Cap::AsidPool { .. } => asid::invoke(&invoker, slot, &cap)?,
+        Cap::IrqControl | Cap::IrqHandler { .. } => irq::invoke(&invoker, slot, &cap)?,
         _ => return Err(SyscallError::illegal_operation()),
     };
     if let Outcome::Reply(values) = outcome {

@@ -16,6 +16,9 @@ pub fn handle_pending(core: usize) {
         if intid == timer::intid() {
             timer::handle_tick(core);
             sched::tick(core);
+        } else {
+            // A line user level claimed: masked and signalled.
+            crate::object::irq::deliver(intid);
         }
         // The reschedule SGI needs nothing more: the core reschedules on
         // its way out of the kernel.

@@ -52,6 +52,12 @@ pub fn handle(core: usize, thread: u64) {
             debug_put_string(tcb(thread));
             Ok(())
         }
+        #[cfg(feature = "test-hooks")]
+        Some(Syscall::DebugTriggerIrq) => {
+            let ok = crate::object::irq::trigger(tcb(thread).regs.x[0]);
+            tcb(thread).regs.x[0] = if ok { 0 } else { u64::MAX };
+            Ok(())
+        }
         Some(Syscall::DebugShutdown) if cfg!(feature = "test-hooks") => {
             debug_shutdown(tcb(thread).regs.x[0]);
             Ok(())

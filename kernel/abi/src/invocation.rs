@@ -94,11 +94,24 @@ pub enum Label {
     AsidControlMakePool = 40,
     /// ASID pool: assign an ASID to VSpace cap 0.
     AsidPoolAssign = 41,
+
+    /// IRQ control: claim shared interrupt MR0 (an SPI, 32 up to the
+    /// controller's last line) with trigger MR1 (0 level, 1 edge), routed to
+    /// core MR2; the IRQHandler cap goes to slot MR3/MR4 (index, depth) of
+    /// CNode cap 0. A line already claimed → RevokeFirst.
+    IrqControlGet = 50,
+    /// IRQ handler: unmask the line after handling an interrupt.
+    IrqHandlerAck = 51,
+    /// IRQ handler: signal notification cap 0 (with its badge) when the line
+    /// fires, and unmask the line.
+    IrqHandlerSetNotification = 52,
+    /// IRQ handler: stop signalling and mask the line.
+    IrqHandlerClear = 53,
 }
 
 impl Label {
     /// Every label.
-    pub const ALL: [Label; 29] = [
+    pub const ALL: [Label; 33] = [
         Label::UntypedRetype,
         Label::TcbReadRegisters,
         Label::TcbWriteRegisters,
@@ -128,6 +141,10 @@ impl Label {
         Label::PageTableUnmap,
         Label::AsidControlMakePool,
         Label::AsidPoolAssign,
+        Label::IrqControlGet,
+        Label::IrqHandlerAck,
+        Label::IrqHandlerSetNotification,
+        Label::IrqHandlerClear,
     ];
 
     /// The label numbered `n`.

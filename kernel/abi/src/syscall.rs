@@ -29,6 +29,9 @@ pub enum Syscall {
     DebugPutString = 65,
     /// Debug, test kernels only: stop the machine with exit status `x0`.
     DebugShutdown = 66,
+    /// Debug, test kernels only: make shared interrupt `x0` pending, as if
+    /// its device had raised it (to test interrupt delivery).
+    DebugTriggerIrq = 67,
 }
 
 impl Syscall {
@@ -46,6 +49,7 @@ impl Syscall {
             64 => Syscall::DebugPutChar,
             65 => Syscall::DebugPutString,
             66 => Syscall::DebugShutdown,
+            67 => Syscall::DebugTriggerIrq,
             _ => return None,
         })
     }

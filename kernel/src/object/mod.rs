@@ -9,6 +9,7 @@ pub mod cnode;
 pub mod cnode_ops;
 pub mod delete;
 pub mod endpoint;
+pub mod irq;
 pub mod notification;
 pub mod tcb;
 pub mod tcb_ops;

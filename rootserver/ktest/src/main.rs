@@ -14,6 +14,7 @@ mod fuzz;
 mod harness;
 mod image;
 mod ipc;
+mod irq;
 mod notification;
 mod process;
 mod sched;
@@ -43,6 +44,7 @@ const GROUPS: &[&[Case]] = &[
     tcb::CASES,
     ipc::CASES,
     notification::CASES,
+    irq::CASES,
     vspace::CASES,
     fault::CASES,
     process::CASES,

@@ -64,3 +64,9 @@ macro_rules! println {
     () => { $crate::print!("\n") };
     ($($arg:tt)*) => { $crate::print!("{}\n", format_args!($($arg)*)) };
 }
+
+/// Makes shared interrupt `intid` pending as if its device raised it (test
+/// kernels only). True if the kernel did.
+pub fn trigger_irq(intid: u64) -> bool {
+    syscall::raw(Syscall::DebugTriggerIrq, intid, 0, [0; 4]).x0 == 0
+}

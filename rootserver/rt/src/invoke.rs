@@ -433,3 +433,55 @@ pub mod vspace {
         invoke_unit(pool, Label::AsidPoolAssign, &[], &[vspace])
     }
 }
+
+/// IRQControl and IRQHandler: interrupts delivered as notifications.
+pub mod irq {
+    use super::*;
+    use crate::invoke::cnode::Slot;
+
+    /// How a line is triggered.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum Trigger {
+        /// Level-sensitive.
+        Level = 0,
+        /// Edge-triggered.
+        Edge = 1,
+    }
+
+    /// Claims shared interrupt `intid`, routed to `core`, with its handler
+    /// capability put in `dest`.
+    pub fn get(
+        control: CPtr,
+        intid: u64,
+        trigger: Trigger,
+        core: u64,
+        dest: Slot,
+    ) -> InvResult<()> {
+        invoke_unit(
+            control,
+            Label::IrqControlGet,
+            &[intid, trigger as u64, core, dest.index, dest.depth],
+            &[dest.root],
+        )
+    }
+
+    /// Signals `notification` when the line fires (and unmasks it).
+    pub fn set_notification(handler: CPtr, notification: CPtr) -> InvResult<()> {
+        invoke_unit(
+            handler,
+            Label::IrqHandlerSetNotification,
+            &[],
+            &[notification],
+        )
+    }
+
+    /// Unmasks the line after an interrupt was handled.
+    pub fn ack(handler: CPtr) -> InvResult<()> {
+        invoke_unit(handler, Label::IrqHandlerAck, &[], &[])
+    }
+
+    /// Stops signalling and masks the line.
+    pub fn clear(handler: CPtr) -> InvResult<()> {
+        invoke_unit(handler, Label::IrqHandlerClear, &[], &[])
+    }
+}

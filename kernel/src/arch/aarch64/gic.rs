@@ -306,6 +306,71 @@ fn enable_private(core: usize, intid: u32, priority: u8) {
     s.isenabler0.set(1 << intid);
 }
 
+/// The first shared peripheral interrupt (SPI).
+pub const FIRST_SPI: u32 = 32;
+
+/// One past the last interrupt line the distributor implements.
+pub fn line_count() -> u32 {
+    let lines = (dist().typer.read(GICD_TYPER::IT_LINES_NUMBER) + 1) * 32;
+    lines.min(1020)
+}
+
+/// Index and bit of `intid` in the one-bit-per-line register arrays.
+fn word_bit(intid: u32) -> (usize, u32) {
+    ((intid / 32) as usize, 1 << (intid % 32))
+}
+
+/// Masks shared interrupt `intid` (the caller checked it is an SPI that
+/// exists).
+pub fn mask_spi(intid: u32) {
+    let (w, b) = word_bit(intid);
+    if let Some(r) = dist().icenabler.get(w) {
+        r.set(b);
+    }
+}
+
+/// Unmasks shared interrupt `intid`.
+pub fn unmask_spi(intid: u32) {
+    let (w, b) = word_bit(intid);
+    if let Some(r) = dist().isenabler.get(w) {
+        r.set(b);
+    }
+}
+
+/// Sets shared interrupt `intid` pending, as if its device raised it (test
+/// kernels only).
+#[cfg(feature = "test-hooks")]
+pub fn set_pending_spi(intid: u32) {
+    let (w, b) = word_bit(intid);
+    if let Some(r) = dist().ispendr.get(w) {
+        r.set(b);
+    }
+}
+
+/// Configures shared interrupt `intid`: edge- or level-triggered, routed to
+/// the core `mpidr`, at the priority user-level interrupts have. It stays
+/// masked.
+pub fn configure_spi(intid: u32, edge: bool, mpidr: u64) {
+    mask_spi(intid);
+    let d = dist();
+    let (reg, shift) = ((intid / 16) as usize, (intid % 16) * 2 + 1);
+    if let Some(r) = d.icfgr.get(reg) {
+        let bit = 1 << shift;
+        r.set(if edge { r.get() | bit } else { r.get() & !bit });
+    }
+    if let Some(r) = d.ipriorityr.get((intid / 4) as usize) {
+        let shift = (intid % 4) * 8;
+        r.set((r.get() & !(0xff << shift)) | (u32::from(USER_PRIORITY) << shift));
+    }
+    let affinity = (mpidr & 0xff_00ff_ffff) & !(1 << 31);
+    if let Some(r) = d.irouter.get((intid - FIRST_SPI) as usize) {
+        r.set(affinity);
+    }
+}
+
+/// Priority of the interrupts user level handles (below the kernel's).
+pub const USER_PRIORITY: u8 = 0xa0;
+
 /// The SGI the kernel uses to make another core reschedule.
 pub const RESCHEDULE_SGI: u32 = 0;
 
