@@ -49,6 +49,26 @@ fn main(boot_info: u64) -> ! {
     tessera_rt::start::stop_thread()
 }
 
+/// Decodes the compiled system description (`system` in the archive) and
+/// says what it holds. Building the system from it comes next.
+fn describe_system(archive: &Archive) {
+    let Some(entry) = archive.get("system") else {
+        println!("rootserver: no system description in the boot archive");
+        return;
+    };
+    match tessera_sysdesc::decode(entry.data) {
+        Ok(s) => println!(
+            "rootserver: system description: {} components, {} memory regions, {} channels, {} interrupts, {} devices",
+            s.components.len(),
+            s.regions.len(),
+            s.channels.len(),
+            s.interrupts.len(),
+            s.devices.len()
+        ),
+        Err(e) => println!("rootserver: the system description does not decode: {e:?}"),
+    }
+}
+
 fn list_archive(info: &BootInfo) {
     // SAFETY: the kernel maps the boot archive read-only at archive_vaddr,
     // archive_size bytes, for the rootserver's lifetime.
@@ -64,6 +84,7 @@ fn list_archive(info: &BootInfo) {
                     entry.data.len()
                 );
             }
+            describe_system(&archive);
         }
         Err(e) => println!("rootserver: cannot read the boot archive: {e}"),
     }

@@ -12,7 +12,16 @@ use crate::build::Variant;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
     pub name: &'static str,
-    pub source: PathBuf,
+    pub source: Source,
+}
+
+/// Where an entry's bytes come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// A file (a built program).
+    File(PathBuf),
+    /// Bytes xtask made (the compiled system description).
+    Data(Vec<u8>),
 }
 
 /// The boot archive's entries, in archive order. `user_bin_dir` is where
@@ -37,9 +46,17 @@ pub fn entries(user_bin_dir: &Path, variant: Variant) -> Vec<Entry> {
     .copied()
     .map(|(name, binary)| Entry {
         name,
-        source: user_bin_dir.join(binary),
+        source: Source::File(user_bin_dir.join(binary)),
     })
     .collect()
+}
+
+/// The compiled system description's entry.
+pub fn system(compiled: Vec<u8>) -> Entry {
+    Entry {
+        name: "system",
+        source: Source::Data(compiled),
+    }
 }
 
 /// Reads every entry's file and writes the archive to `out`; returns the
@@ -47,9 +64,10 @@ pub fn entries(user_bin_dir: &Path, variant: Variant) -> Vec<Entry> {
 pub fn write(entries: &[Entry], out: &Path) -> Result<usize> {
     let contents = entries
         .iter()
-        .map(|e| {
-            std::fs::read(&e.source)
-                .with_context(|| format!("cannot read {} for the boot archive", e.source.display()))
+        .map(|e| match &e.source {
+            Source::File(path) => std::fs::read(path)
+                .with_context(|| format!("cannot read {} for the boot archive", path.display())),
+            Source::Data(bytes) => Ok(bytes.clone()),
         })
         .collect::<Result<Vec<_>>>()?;
     let files: Vec<(&str, &[u8])> = entries
@@ -68,11 +86,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_system_description_is_an_entry_of_its_own() {
+        let e = system(vec![1, 2, 3]);
+        assert_eq!(e.name, "system");
+        assert_eq!(e.source, Source::Data(vec![1, 2, 3]));
+    }
+
+    #[test]
     fn user_programs_in_order() {
         let entries = entries(Path::new("/t/release"), Variant::Default);
         let names: Vec<_> = entries.iter().map(|e| e.name).collect();
         assert_eq!(names, ["rootserver", "vmm", "rtos"]);
-        assert_eq!(entries[1].source, Path::new("/t/release/tessera-vmm"));
+        assert_eq!(
+            entries[1].source,
+            Source::File("/t/release/tessera-vmm".into())
+        );
     }
 
     #[test]
@@ -80,7 +108,10 @@ mod tests {
         let entries = entries(Path::new("/t/release"), Variant::Test);
         let names: Vec<_> = entries.iter().map(|e| e.name).collect();
         assert_eq!(names, ["rootserver", "vmm", "rtos", "ktest"]);
-        assert_eq!(entries[3].source, Path::new("/t/release/tessera-ktest"));
+        assert_eq!(
+            entries[3].source,
+            Source::File("/t/release/tessera-ktest".into())
+        );
     }
 
     #[test]
@@ -88,6 +119,9 @@ mod tests {
         let entries = entries(Path::new("/t/release"), Variant::Bench);
         let names: Vec<_> = entries.iter().map(|e| e.name).collect();
         assert_eq!(names, ["rootserver", "vmm", "rtos", "ktest", "bench"]);
-        assert_eq!(entries[4].source, Path::new("/t/release/tessera-bench"));
+        assert_eq!(
+            entries[4].source,
+            Source::File("/t/release/tessera-bench".into())
+        );
     }
 }

@@ -44,12 +44,6 @@ impl Variant {
         }
     }
 
-    /// Whether the kernel is built with the `test-hooks` feature (debug
-    /// shutdown, boot self-tests, the PMU cycle counter open to EL0).
-    pub fn test_hooks(self) -> bool {
-        matches!(self, Self::Test | Self::Bench)
-    }
-
     /// The kernel features of this variant: `test-hooks` for test and
     /// bench builds, and `stats` (counters the scenarios check, e.g. that
     /// the IPC fastpath was taken) for test builds only, so benchmarks
@@ -142,6 +136,8 @@ pub struct Artifacts {
 /// Builds `variant`: kernel, user programs, flat image and boot archive.
 pub fn build(layout: &Layout, variant: Variant) -> Result<Artifacts> {
     ensure_rust_target(layout)?;
+    // Validated before anything is built: a bad description stops here.
+    let system = compile_system_description(layout)?;
     let out = layout.artifacts(variant);
     std::fs::create_dir_all(&out.dir)
         .with_context(|| format!("cannot create {}", out.dir.display()))?;
@@ -177,7 +173,8 @@ pub fn build(layout: &Layout, variant: Variant) -> Result<Artifacts> {
     exec::run(&mut users)?;
 
     write_image(&out)?;
-    let entries = archive::entries(&layout.release_dir(USER_TARGET), variant);
+    let mut entries = archive::entries(&layout.release_dir(USER_TARGET), variant);
+    entries.push(archive::system(system));
     let size = archive::write(&entries, &out.archive)?;
     note!(
         "wrote {} ({} entries, {size} bytes)",
@@ -185,6 +182,23 @@ pub fn build(layout: &Layout, variant: Variant) -> Result<Artifacts> {
         entries.len()
     );
     Ok(out)
+}
+
+/// The system description the boot archive carries.
+pub const SYSTEM_DESCRIPTION: &str = "systems/default.toml";
+/// Cores of the machine `cargo xtask run` and the tests start.
+const CORES: u32 = 4;
+
+/// Validates `systems/default.toml` and compiles it for the rootserver;
+/// every rule it breaks is reported, naming the file and the entry.
+fn compile_system_description(layout: &Layout) -> Result<Vec<u8>> {
+    let path = layout.workspace.join(SYSTEM_DESCRIPTION);
+    note!("validating {SYSTEM_DESCRIPTION}");
+    let options = tessera_sysdesc::Options {
+        cores: CORES,
+        archive_entries: None,
+    };
+    tessera_sysdesc::build_image(&path, &options).map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 /// Converts kernel.elf into kernel.bin, which must carry the Image header.
@@ -236,6 +250,45 @@ pub fn ensure_rust_target(layout: &Layout) -> Result<()> {
 mod tests {
     use super::*;
 
+    /// A layout whose workspace holds `systems/default.toml` = `text`.
+    fn workspace_with(text: &str) -> (Layout, PathBuf) {
+        let dir = std::env::temp_dir().join(format!(
+            "xtask-sysdesc-{}-{}",
+            std::process::id(),
+            text.len()
+        ));
+        std::fs::create_dir_all(dir.join("systems")).unwrap();
+        std::fs::write(dir.join(SYSTEM_DESCRIPTION), text).unwrap();
+        (
+            Layout {
+                workspace: dir.clone(),
+                target: dir.join("target"),
+            },
+            dir,
+        )
+    }
+
+    #[test]
+    fn the_shipped_system_description_compiles() {
+        let layout = Layout::detect().unwrap();
+        let bytes = compile_system_description(&layout).unwrap();
+        assert!(bytes.starts_with(b"TSYS"));
+    }
+
+    #[test]
+    fn a_bad_system_description_stops_the_build_naming_file_and_entry() {
+        let text = "[[component]]\nname = \"a\"\nprogram = \"a\"\npriority = 300\n";
+        let (layout, dir) = workspace_with(text);
+        let e = compile_system_description(&layout).unwrap_err().to_string();
+        let _ = std::fs::remove_dir_all(dir);
+        assert!(
+            e.contains("systems/default.toml") || e.contains("default.toml"),
+            "{e}"
+        );
+        assert!(e.contains("component \"a\""), "{e}");
+        assert!(e.to_lowercase().contains("priority"), "{e}");
+    }
+
     #[test]
     fn artifacts_live_under_the_variant_directory() {
         let layout = Layout {
@@ -267,11 +320,9 @@ mod tests {
 
     #[test]
     fn the_bench_variant_is_the_test_kernel_plus_the_benchmarks() {
-        assert!(Variant::Bench.test_hooks() && Variant::Test.test_hooks());
         assert_eq!(Variant::Test.kernel_features(), Some("test-hooks,stats"));
         assert_eq!(Variant::Bench.kernel_features(), Some("test-hooks"));
         assert_eq!(Variant::Default.kernel_features(), None);
-        assert!(!Variant::Default.test_hooks());
         assert_eq!(
             Variant::Bench.extra_programs(),
             ["tessera-ktest", "tessera-bench"]

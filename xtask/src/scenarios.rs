@@ -65,12 +65,14 @@ pub const SCENARIOS: &[Scenario] = &[
         expect: &[
             r"^Tessera \d+\.\d+\.\d+",
             r"^boot: EL2, VHE on, MMU on, D-cache on, I-cache on",
-            // Test images carry the kernel suite (`ktest`) as well.
-            r"^archive: 4 entries",
+            // Test images carry the kernel suite (`ktest`) as well, and
+            // every image the compiled system description.
+            r"^archive: 5 entries",
             r"^archive:\s+rootserver\s+\d+ bytes",
             r"^archive:\s+vmm\s+\d+ bytes",
             r"^archive:\s+rtos\s+\d+ bytes",
             r"^archive:\s+ktest\s+\d+ bytes",
+            r"^archive:\s+system\s+\d+ bytes",
             r"^smp: 4 of 4 cores online",
             r"^timer: ticking on 4 of 4 cores",
             r"^test: boot checks passed",
@@ -112,6 +114,8 @@ pub const SCENARIOS: &[Scenario] = &[
             r"^rootserver: archive has rootserver \(\d+ bytes\)",
             r"^rootserver: archive has vmm \(\d+ bytes\)",
             r"^rootserver: archive has rtos \(\d+ bytes\)",
+            // systems/default.toml, decoded by the no_std rootserver.
+            r"^rootserver: system description: 2 components, 1 memory regions, 2 channels, 0 interrupts, 0 devices",
             r"^tessera: shutdown requested by user level \(status 0\)",
         ],
         forbid: &["FATAL", "^fault:", PANICKED],
