@@ -85,7 +85,7 @@ impl ObjectType {
             }
             ObjectType::Tcb => Some(11),
             ObjectType::Endpoint => Some(5),
-            ObjectType::Notification => Some(5),
+            ObjectType::Notification => Some(6),
             ObjectType::Frame4K | ObjectType::PageTable | ObjectType::VSpace => Some(PAGE_BITS),
             ObjectType::Frame2M => Some(21),
             ObjectType::Frame1G => Some(30),

@@ -92,7 +92,7 @@ fn any_cap() -> impl Strategy<Value = Cap> {
             badge,
             rights
         }),
-        (paddr(5), any::<u64>(), rights()).prop_map(|(paddr, badge, rights)| Cap::Notification {
+        (paddr(6), any::<u64>(), rights()).prop_map(|(paddr, badge, rights)| Cap::Notification {
             paddr,
             badge,
             rights

@@ -4,7 +4,7 @@ use super::object_ptr;
 use super::tcb::{Tcb, ThreadState};
 use crate::{msg, sched};
 
-/// A notification object (32 bytes; zeroed memory is an idle one).
+/// A notification object (64 bytes; zeroed memory is an idle one).
 #[repr(C)]
 pub struct Notification {
     /// Pending signal bits.
@@ -13,9 +13,13 @@ pub struct Notification {
     pub tail: u64,
     /// The TCB bound to it (0 for none).
     pub bound: u64,
+    /// Whether a signal is pending, apart from the word: a signal through
+    /// an unbadged capability ORs in nothing, but must still not be lost
+    /// (seL4's "active" state).
+    pub active: u64,
 }
 
-const _: () = assert!(core::mem::size_of::<Notification>() <= 32);
+const _: () = assert!(core::mem::size_of::<Notification>() <= 64);
 
 pub fn get(n: u64) -> &'static mut Notification {
     // SAFETY: callers pass the address of a live notification; under the
@@ -47,6 +51,7 @@ pub fn signal(n: u64, badge: u64) {
         dequeue(n, waiter);
         deliver(waiter, note.word | badge);
         get(n).word = 0;
+        get(n).active = 0;
         return;
     }
     let bound = note.bound;
@@ -54,9 +59,11 @@ pub fn signal(n: u64, badge: u64) {
         super::endpoint::dequeue(tcb(bound).blocked_on, bound);
         deliver(bound, note.word | badge);
         get(n).word = 0;
+        get(n).active = 0;
         return;
     }
     note.word |= badge;
+    note.active = 1;
 }
 
 /// Waits: takes the pending bits if any (returns true), else queues
@@ -64,10 +71,11 @@ pub fn signal(n: u64, badge: u64) {
 pub fn wait(n: u64, thread: u64, blocking: bool) {
     let note = get(n);
     let t = tcb(thread);
-    if note.word != 0 || !blocking {
+    if note.active != 0 || !blocking {
         t.regs.x[0] = note.word;
         t.regs.x[1] = 0;
         note.word = 0;
+        note.active = 0;
         return;
     }
     t.ep_prev = note.tail;
@@ -113,7 +121,11 @@ pub fn take_pending(n: u64) -> Option<u64> {
         return None;
     }
     let note = get(n);
-    (note.word != 0).then(|| core::mem::take(&mut note.word))
+    if note.active == 0 {
+        return None;
+    }
+    note.active = 0;
+    Some(core::mem::take(&mut note.word))
 }
 
 /// A destroyed notification: waiters fail, the bound thread is unbound.

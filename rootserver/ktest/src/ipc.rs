@@ -4,7 +4,7 @@
 //! spaces.
 
 use tessera_rt::abi::{Error, LookupFailure, MessageInfo, ObjectType, Rights, Syscall};
-use tessera_rt::invoke::cnode;
+use tessera_rt::invoke::{cnode, tcb};
 use tessera_rt::ipc::{self, Outgoing, Received};
 use tessera_rt::syscall::{self, Args};
 use tessera_rt::thread::Options;
@@ -25,6 +25,8 @@ pub const CASES: &[Case] = &[
     case!(ipc_reply_recv_server),
     case!(ipc_call_across_vspaces),
     case!(ipc_call_reply_recv_above_the_main_thread),
+    case!(ipc_call_across_cores),
+    case!(ntfn_ping_pong_across_cores),
     case!(ipc_cap_transfer_with_grant),
     case!(ipc_cap_transfer_without_grant),
     case!(ipc_cap_transfer_without_receive_slot),
@@ -56,6 +58,8 @@ const BADGE: usize = 3;
 const LEN: usize = 4;
 const MR0: usize = 8; // 8..16: received registers
 const COUNT: usize = 20;
+/// The notification the pinger signals when it is done.
+const DONE_NOTIFICATION: usize = 40;
 const EXTRA: usize = 21;
 const UNWRAPPED: usize = 22;
 const CB0: usize = 23;
@@ -230,13 +234,17 @@ fn ipc_reply_recv_server(env: &mut Env) -> Outcome {
 }
 
 /// A client that blocks when done instead of parking: above the main
-/// thread's priority, a yielding loop would starve it.
+/// thread's priority, a yielding loop would starve it. If `done` (the third
+/// field) names a notification, it is signalled when all calls are done.
 fn blocking_client(arg: u64) -> ! {
-    let (ep, calls, _) = unpack(arg);
+    let (ep, calls, done) = unpack(arg);
     for i in 0..calls.max(1) {
         let r = ipc::call(ep, Outgoing::new(0x10, &[100 + i]));
         record(&r);
         bump(COUNT);
+    }
+    if done != 0 {
+        let _ = ipc::signal(done);
     }
     loop {
         ipc::recv(ep);
@@ -258,6 +266,89 @@ fn ipc_call_reply_recv_above_the_main_thread(env: &mut Env) -> Outcome {
         get(LABEL),
         get(MR0),
         get(MR0 + 1)
+    );
+    Ok(())
+}
+
+/// Starts `entry(arg)` on `core` (its affinity set before it first runs).
+fn spawn_on(env: &mut Env, entry: fn(u64) -> !, arg: u64, core: u64) -> Outcome {
+    let opts = Options {
+        start: false,
+        ..Options::new(env.prio)
+    };
+    let t = env.spawn_with(entry, arg, opts)?;
+    tcb::set_affinity(t.tcb, core).ctx("setting the affinity")?;
+    tcb::resume(t.tcb).ctx("resuming")
+}
+
+/// Client on core 2, server on core 1: every Call and reply crosses cores
+/// (the receiver's core is woken by the reschedule IPI).
+fn ipc_call_across_cores(env: &mut Env) -> Outcome {
+    if env.info.num_cores < 3 {
+        return Ok(());
+    }
+    let ep = env.alloc(ObjectType::Endpoint)?;
+    let badged = env.mint(ep, Rights::ALL, 0x31)?;
+    let done = env.alloc(ObjectType::Notification)?;
+    spawn_on(env, reply_recv_server, ep, 1)?;
+    spawn_on(env, blocking_client, pack(badged, 20, done), 2)?;
+    // Blocking (not yielding on core 0) leaves the cores to the two threads:
+    // under QEMU a spinning core 0 starves the others of host time. A lost
+    // wake-up hangs here and the scenario's timeout reports it.
+    ipc::wait(done);
+    ensure!(
+        get(COUNT) == 20,
+        "the client got {} replies, expected 20",
+        get(COUNT)
+    );
+    ensure!(
+        get(LABEL) == 0 && get(MR0) == 2 * 119 && get(MR0 + 1) == 0x31,
+        "last reply label {} MRs {} {:#x}, expected 0, 238 and the badge 0x31",
+        get(LABEL),
+        get(MR0),
+        get(MR0 + 1)
+    );
+    Ok(())
+}
+
+fn pinger(arg: u64) -> ! {
+    let (ping, pong, rounds) = unpack(arg);
+    for _ in 0..rounds {
+        let _ = ipc::signal(ping);
+        ipc::wait(pong);
+        bump(COUNT);
+    }
+    let _ = ipc::signal(get(DONE_NOTIFICATION));
+    loop {
+        ipc::wait(pong);
+    }
+}
+
+fn ponger(arg: u64) -> ! {
+    let (ping, pong, _) = unpack(arg);
+    loop {
+        ipc::wait(ping);
+        let _ = ipc::signal(pong);
+    }
+}
+
+/// Two notifications bounced between threads on cores 1 and 2.
+fn ntfn_ping_pong_across_cores(env: &mut Env) -> Outcome {
+    if env.info.num_cores < 3 {
+        return Ok(());
+    }
+    let ping = env.alloc(ObjectType::Notification)?;
+    let pong = env.alloc(ObjectType::Notification)?;
+    let done = env.alloc(ObjectType::Notification)?;
+    put(DONE_NOTIFICATION, done);
+    spawn_on(env, ponger, pack(ping, pong, 0), 2)?;
+    spawn_on(env, pinger, pack(ping, pong, 50), 1)?;
+    // Blocking, as in ipc_call_across_cores.
+    ipc::wait(done);
+    ensure!(
+        get(COUNT) == 50,
+        "{} rounds of ping-pong, expected 50",
+        get(COUNT)
     );
     Ok(())
 }
