@@ -299,6 +299,16 @@ impl Env {
         self.spawn_with(entry, arg, Options::new(prio))
     }
 
+    /// Makes a thread for `entry(arg)` at the suite's priority without
+    /// starting it (the case changes it, then resumes it).
+    pub fn spawn_stopped(&mut self, entry: fn(u64) -> !, arg: u64) -> Result<Thread, Reason> {
+        let opts = Options {
+            start: false,
+            ..Options::new(self.prio)
+        };
+        self.spawn_with(entry, arg, opts)
+    }
+
     /// Starts `entry(arg)` with explicit options.
     pub fn spawn_with(
         &mut self,

@@ -272,11 +272,7 @@ fn ipc_call_reply_recv_above_the_main_thread(env: &mut Env) -> Outcome {
 
 /// Starts `entry(arg)` on `core` (its affinity set before it first runs).
 fn spawn_on(env: &mut Env, entry: fn(u64) -> !, arg: u64, core: u64) -> Outcome {
-    let opts = Options {
-        start: false,
-        ..Options::new(env.prio)
-    };
-    let t = env.spawn_with(entry, arg, opts)?;
+    let t = env.spawn_stopped(entry, arg)?;
     tcb::set_affinity(t.tcb, core).ctx("setting the affinity")?;
     tcb::resume(t.tcb).ctx("resuming")
 }

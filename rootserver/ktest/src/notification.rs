@@ -126,14 +126,7 @@ fn ntfn_bound_signal_ends_endpoint_recv(env: &mut Env) -> Outcome {
     let n = env.alloc(ObjectType::Notification)?;
     let s = env.mint(n, Rights::ALL, 0x8)?;
     let ep = env.alloc(ObjectType::Endpoint)?;
-    let t = env.spawn_with(
-        endpoint_receiver,
-        ep,
-        tessera_rt::thread::Options {
-            start: false,
-            ..tessera_rt::thread::Options::new(env.prio)
-        },
-    )?;
+    let t = env.spawn_stopped(endpoint_receiver, ep)?;
     tcb::bind_notification(t.tcb, n).ctx("bind")?;
     tcb::resume(t.tcb).ctx("resume")?;
     settle(5);
@@ -157,14 +150,7 @@ fn ntfn_unbind_stops_delivery(env: &mut Env) -> Outcome {
     let n = env.alloc(ObjectType::Notification)?;
     let s = env.mint(n, Rights::ALL, 0x8)?;
     let ep = env.alloc(ObjectType::Endpoint)?;
-    let t = env.spawn_with(
-        endpoint_receiver,
-        ep,
-        tessera_rt::thread::Options {
-            start: false,
-            ..tessera_rt::thread::Options::new(env.prio)
-        },
-    )?;
+    let t = env.spawn_stopped(endpoint_receiver, ep)?;
     tcb::bind_notification(t.tcb, n).ctx("bind")?;
     tcb::unbind_notification(t.tcb).ctx("unbind")?;
     tcb::resume(t.tcb).ctx("resume")?;

@@ -5,7 +5,6 @@ use tessera_rt::abi::{Error, InitialSlot, Label, ObjectType, UserContext};
 use tessera_rt::invoke::tcb::{self, Config};
 use tessera_rt::invoke::{invoke, invoke_label};
 use tessera_rt::syscall;
-use tessera_rt::thread::Options;
 
 use crate::harness::{
     Case, Context, Env, Outcome, bump, expect_err, expect_err_mr0, get, settle, wait_board,
@@ -73,14 +72,7 @@ fn tcb_thread_runs_its_function(env: &mut Env) -> Outcome {
 }
 
 fn tcb_new_thread_stays_inactive_until_resumed(env: &mut Env) -> Outcome {
-    let t = env.spawn_with(
-        mark_and_stop,
-        1,
-        Options {
-            start: false,
-            ..Options::new(env.prio)
-        },
-    )?;
+    let t = env.spawn_stopped(mark_and_stop, 1)?;
     settle(10);
     ensure!(get(B_COUNT) == 0, "a thread that was never resumed ran");
     tcb::resume(t.tcb).ctx("resume")?;
@@ -400,14 +392,7 @@ fn tcb_set_affinity_runs_on_another_core(env: &mut Env) -> Outcome {
     if env.info.num_cores < 2 {
         return Ok(());
     }
-    let t = env.spawn_with(
-        spin_count,
-        0,
-        Options {
-            start: false,
-            ..Options::new(env.prio)
-        },
-    )?;
+    let t = env.spawn_stopped(spin_count, 0)?;
     tcb::set_affinity(t.tcb, 1).ctx("affinity 1")?;
     tcb::resume(t.tcb).ctx("resume")?;
     // No yield: the counter can only move if the thread runs elsewhere.
