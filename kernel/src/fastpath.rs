@@ -15,7 +15,7 @@
 
 use core::sync::atomic::{AtomicBool, Ordering};
 
-use tessera_abi::{MSG_REGISTERS_IN_CPU, Rights, Syscall};
+use tessera_abi::{MSG_REGISTERS_IN_CPU, Rights};
 use tessera_caps::raw;
 
 use crate::arch::aarch64::boot_mmu::phys_to_virt;
@@ -122,25 +122,13 @@ fn endpoint_cap(thread: u64, cptr: u64) -> Option<(u64, u64, Rights)> {
 /// No ready thread on `core` would run before one at `priority`.
 #[inline(always)]
 fn partner_runs_next(core: usize, priority: u8) -> bool {
-    sched::highest_ready_priority(core).is_none_or(|p| p < usize::from(priority))
+    !sched::any_ready_at_or_above(core, priority)
 }
 
-/// Handles `current`'s system call on the fastpath, never returning, or
-/// returns having changed nothing.
+/// Handles `caller`'s Call on the fastpath, never returning, or returns
+/// having changed nothing.
 #[inline(always)]
-pub fn try_syscall(core: usize, current: u64) {
-    if !enabled() || current == 0 {
-        return;
-    }
-    let number = tcb(current).regs.x[7];
-    if number == Syscall::Call as u64 {
-        call(core, current);
-    } else if number == Syscall::ReplyRecv as u64 {
-        reply_recv(core, current);
-    }
-}
-
-fn call(core: usize, caller: u64) {
+pub fn call(core: usize, caller: u64) {
     let c = tcb(caller);
     let Some(length) = simple_message(c.regs.x[1]) else {
         return;
@@ -161,8 +149,9 @@ fn call(core: usize, caller: u64) {
     let r = tcb(receiver);
     let master = tcb::slot_addr(caller, tcb::slot::REPLY);
     let caller_slot = tcb::slot_addr(receiver, tcb::slot::CALLER);
+    let ttbr0 = r.ttbr0;
     let ready = usize::from(r.core) == core
-        && r.vspace_root != 0
+        && ttbr0 != 0
         && partner_runs_next(core, r.priority)
         && raw::is_null(&cap_words(caller_slot))
         && matches!(raw::reply(&cap_words(master)), Some((t, true, _)) if t == caller);
@@ -211,10 +200,13 @@ fn call(core: usize, caller: u64) {
     r.state = ThreadState::Running;
     count_taken();
     sched::set_current(core, receiver);
-    kernel_entry::run(receiver)
+    kernel_entry::run_in_space(receiver, ttbr0)
 }
 
-fn reply_recv(core: usize, server: u64) {
+/// Handles `server`'s ReplyRecv on the fastpath, never returning, or
+/// returns having changed nothing.
+#[inline(always)]
+pub fn reply_recv(core: usize, server: u64) {
     let s = tcb(server);
     let Some(length) = simple_message(s.regs.x[1]) else {
         return;
@@ -232,7 +224,7 @@ fn reply_recv(core: usize, server: u64) {
         && c.state == ThreadState::BlockedOnReply
         && c.pending_fault == PendingFault::None
         && usize::from(c.core) == core
-        && c.vspace_root != 0
+        && c.ttbr0 != 0
         && endpoint::get(ep).state != QueueState::Sending as u64
         && partner_runs_next(core, c.priority);
     if !ready {
@@ -279,6 +271,7 @@ fn reply_recv(core: usize, server: u64) {
     e.tail = server;
     e.state = QueueState::Receiving as u64;
     count_taken();
+    let ttbr0 = tcb(caller).ttbr0;
     sched::set_current(core, caller);
-    kernel_entry::run(caller)
+    kernel_entry::run_in_space(caller, ttbr0)
 }

@@ -5,7 +5,7 @@
 
 use aarch64_cpu::registers::{ESR_EL2, FAR_EL2, Readable};
 
-use crate::arch::aarch64::context::restore_user;
+use crate::arch::aarch64::context::{UserRegs, restore_user};
 use crate::arch::aarch64::vectors::VectorKind;
 use crate::arch::aarch64::{cpu, fpu, percore, vspace};
 use crate::object::object_ptr;
@@ -20,18 +20,45 @@ mod ec {
     pub const DATA_ABORT_LOWER: u64 = 0x24;
 }
 
-/// Called by the vectors for every exception from EL0.
+/// Called by the vectors for every exception from EL0 but the two below.
 pub extern "C" fn handle_user_entry(slot: u64) -> ! {
+    let (core, current) = enter();
+    dispatch(slot, core, current)
+}
+
+/// Called by the vectors for an SVC with Call in x7: the IPC fastpath, or
+/// the slow path when the fastpath declines.
+pub extern "C" fn handle_call(_regs: *mut UserRegs) -> ! {
+    let (core, current) = enter();
+    if fastpath::enabled() {
+        fastpath::call(core, current);
+    }
+    dispatch(VectorKind::Lower64Sync as u64, core, current)
+}
+
+/// Called by the vectors for an SVC with ReplyRecv in x7, as [`handle_call`].
+pub extern "C" fn handle_reply_recv(_regs: *mut UserRegs) -> ! {
+    let (core, current) = enter();
+    if fastpath::enabled() {
+        fastpath::reply_recv(core, current);
+    }
+    dispatch(VectorKind::Lower64Sync as u64, core, current)
+}
+
+/// The start of every entry from EL0: this core's index and current thread,
+/// with the kernel lock held.
+#[inline(always)]
+fn enter() -> (usize, u64) {
     // The thread's registers are saved: another core that stops it may
     // reuse its TCB from now on.
     percore::set_in_user(false);
     klock::acquire();
     let core = percore::core_index();
-    let current = sched::current(core);
-    // The IPC fastpath first: a synchronous exception that is an SVC.
-    if slot == VectorKind::Lower64Sync as u64 && (ESR_EL2.get() >> 26) & 0x3f == ec::SVC64 {
-        fastpath::try_syscall(core, current);
-    }
+    (core, sched::current(core))
+}
+
+#[inline(never)]
+fn dispatch(slot: u64, core: usize, current: u64) -> ! {
     match VectorKind::from_slot(slot) {
         Some(VectorKind::Lower64Sync) => handle_sync(core, current),
         Some(VectorKind::Lower64Irq) => irq::handle_pending(core),
@@ -95,13 +122,22 @@ pub fn return_to_user(core: usize) -> ! {
 /// Returns to user level in `thread`, the current thread of this core.
 #[inline(always)]
 pub fn run(thread: u64) -> ! {
+    // SAFETY: `thread` is a live TCB.
+    let ttbr0 = unsafe { (*object_ptr::<Tcb>(thread)).ttbr0 };
+    run_in_space(thread, vspace::ttbr0_or_empty(ttbr0))
+}
+
+/// As [`run`], with the TTBR0 value to load (never 0): the fastpath's
+/// threads have an address space, so it passes their own.
+#[inline(always)]
+pub fn run_in_space(thread: u64, ttbr0: u64) -> ! {
     // SAFETY: `thread` is a live, runnable TCB and this core's current
     // thread; its registers stay valid while it is current; the PerCore
     // reference is this core's own, under the kernel lock.
     unsafe {
         let core = percore::this();
         let t = object_ptr::<Tcb>(thread);
-        vspace::activate(core, (*t).ttbr0);
+        vspace::activate(core, ttbr0);
         fpu::prepare(core, thread);
         let regs = core::ptr::addr_of_mut!((*t).regs);
         core.user_regs = regs;

@@ -15,6 +15,9 @@ struct CoreQueues {
     /// Bit p set when priority p has a thread: finding the highest is four
     /// word tests, not a scan of 256 lists.
     bitmap: [u64; PRIORITIES / 64],
+    /// Bit w set when `bitmap[w]` is not zero, so the fastpath's question
+    /// (anything ready at priority p or above?) takes two word tests.
+    words: u64,
     /// The thread running on this core (TCB address, 0 when idle).
     current: u64,
 }
@@ -24,6 +27,7 @@ static mut QUEUES: [CoreQueues; MAX_CPUS] = [const {
         heads: [0; PRIORITIES],
         tails: [0; PRIORITIES],
         bitmap: [0; 4],
+        words: 0,
         current: 0,
     }
 }; MAX_CPUS];
@@ -64,6 +68,7 @@ pub fn enqueue(thread: u64) {
     }
     q.tails[prio] = thread;
     q.bitmap[prio / 64] |= 1 << (prio % 64);
+    q.words |= 1 << (prio / 64);
 }
 
 /// Takes `thread` out of its ready queue, if it is in one.
@@ -90,17 +95,19 @@ pub fn dequeue(thread: u64) {
     }
     if q.heads[prio] == 0 {
         q.bitmap[prio / 64] &= !(1 << (prio % 64));
+        if q.bitmap[prio / 64] == 0 {
+            q.words &= !(1 << (prio / 64));
+        }
     }
 }
 
-/// The highest priority of a ready thread on `core`, if any.
+/// Whether `core` has a ready thread at `priority` or above: the
+/// fastpath's test, without the search for which.
 #[inline(always)]
-pub fn highest_ready_priority(core: usize) -> Option<usize> {
-    let b = &queues(core).bitmap;
-    if b[0] | b[1] | b[2] | b[3] == 0 {
-        return None;
-    }
-    highest_ready(core).map(|(p, _)| p)
+pub fn any_ready_at_or_above(core: usize, priority: u8) -> bool {
+    let q = queues(core);
+    let (word, bit) = (usize::from(priority) / 64, usize::from(priority) % 64);
+    q.words >> word > 1 || q.bitmap[word] >> bit != 0
 }
 
 /// Makes `thread` (runnable, in no queue) the running thread of `core`,

@@ -74,10 +74,23 @@ user_entry:
     stp     x2, x3, [x0, #256]
     mrs     x2, tpidr_el0
     str     x2, [x0, #272]
-    mov     x2, x1                  // slot
-    ldp     x3, x4, [sp], #16       // the thread's x0, x1
-    stp     x3, x4, [x0, #0]
-    mov     x0, x2
+    ldp     x2, x3, [sp], #16       // the thread's x0, x1
+    stp     x2, x3, [x0, #0]
+    // The IPC fastpath's cases go straight to their handlers: a synchronous
+    // exception (slot 8) that is an SVC (EC 0x15) with Call or ReplyRecv in
+    // x7 (still the thread's own: nothing above changes it). x0 is the
+    // register area.
+    cmp     x1, #8
+    b.ne    1f
+    mrs     x2, esr_el2
+    lsr     x2, x2, #26
+    cmp     x2, #0x15
+    b.ne    1f
+    cmp     x7, #{call}
+    b.eq    {fast_call}
+    cmp     x7, #{reply_recv}
+    b.eq    {fast_reply_recv}
+1:  mov     x0, x1
     bl      {handler}               // never returns: it ends in restore_user
     b       .
 
@@ -120,4 +133,8 @@ restore_user:
     user_regs = const USER_REGS_OFFSET,
     stack_top = const STACK_TOP_OFFSET,
     handler = sym crate::kernel_entry::handle_user_entry,
+    fast_call = sym crate::kernel_entry::handle_call,
+    fast_reply_recv = sym crate::kernel_entry::handle_reply_recv,
+    call = const tessera_abi::Syscall::Call as u64,
+    reply_recv = const tessera_abi::Syscall::ReplyRecv as u64,
 );

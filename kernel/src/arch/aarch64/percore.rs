@@ -55,7 +55,7 @@ pub static mut PER_CORE: [PerCore; MAX_CPUS] = [const {
 }; MAX_CPUS];
 
 /// This core's index (recorded by `init_this_core`).
-#[inline]
+#[inline(always)]
 pub fn core_index() -> usize {
     // SAFETY: TPIDR_EL2 points at this core's PerCore from entry on.
     unsafe { (*this_core()).index as usize }
@@ -82,7 +82,7 @@ pub unsafe fn of(core: usize) -> &'static mut PerCore {
 }
 
 /// This core's data.
-#[inline]
+#[inline(always)]
 pub fn this_core() -> *mut PerCore {
     sysreg::read_tpidr_el2() as *mut PerCore
 }
@@ -108,6 +108,7 @@ fn core_data(core: usize) -> *const PerCore {
 
 /// Marks this core as running a user thread (just before returning to it)
 /// or not (first thing on entry).
+#[inline(always)]
 pub fn set_in_user(running: bool) {
     // SAFETY: this core's own entry; the flag is atomic for other readers.
     unsafe { (*this_core()).in_user.store(running, Ordering::Release) };

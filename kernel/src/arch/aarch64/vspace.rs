@@ -26,11 +26,11 @@ fn empty_root() -> u64 {
     boot_mmu::kimage_pa(addr_of!(EMPTY_ROOT) as u64)
 }
 
-/// Makes the address space `ttbr0` (a TCB's cached value, 0 for none)
-/// current on this core; nothing to do if it already is.
+/// Makes the address space with TTBR0 value `value` (never 0: see
+/// [`ttbr0_or_empty`]) current on this core; nothing to do if it already
+/// is.
 #[inline(always)]
-pub fn activate(core: &mut percore::PerCore, ttbr0: u64) {
-    let value = if ttbr0 == 0 { empty_root() } else { ttbr0 };
+pub fn activate(core: &mut percore::PerCore, value: u64) {
     if core.ttbr0 != value {
         // SAFETY: the root is a live VSpace table whose ASID the kernel
         // assigned (or the empty root); user mappings are non-global, so
@@ -41,6 +41,12 @@ pub fn activate(core: &mut percore::PerCore, ttbr0: u64) {
         };
         core.ttbr0 = value;
     }
+}
+
+/// The TTBR0 value for a TCB's cached `ttbr0`: the empty root for 0 (a
+/// thread without an address space faults on its first fetch).
+pub fn ttbr0_or_empty(ttbr0: u64) -> u64 {
+    if ttbr0 == 0 { empty_root() } else { ttbr0 }
 }
 
 /// Turns TTBR0 walks on for this core with the empty root loaded: from now
