@@ -1,4 +1,5 @@
-//! Interrupts the kernel takes: today only its own timer.
+//! Interrupts taken by the kernel: its timer, the reschedule SGI, and the
+//! lines user level claimed, which become notification signals.
 
 use crate::arch::aarch64::{gic, timer};
 use crate::sched;
@@ -16,9 +17,11 @@ pub fn handle_pending(core: usize) {
         if intid == timer::intid() {
             timer::handle_tick(core);
             sched::tick(core);
-        } else {
-            // A line user level claimed: masked and signalled.
-            crate::object::irq::deliver(intid);
+        } else if !crate::object::irq::deliver(intid) && intid < gic::FIRST_SPI {
+            // A private line nobody claimed, such as the EL2 virtual timer
+            // that any thread may program: keep it quiet. (Unclaimed SPIs
+            // are never unmasked.)
+            gic::mask_ppi(core, intid);
         }
         // The reschedule SGI needs nothing more: the core reschedules on
         // its way out of the kernel.

@@ -103,7 +103,7 @@ fn finalise(cap: &Cap, nesting: u32) {
         } => destroy_cnode(paddr, radix_bits, nesting),
         Cap::Frame { .. } | Cap::PageTable { .. } | Cap::VSpace { .. } => vspace::finalise(cap),
         Cap::AsidPool { paddr, base } => super::asid::destroy_pool(paddr, base),
-        Cap::IrqHandler { irq } => super::irq::release(u32::from(irq)),
+        Cap::IrqHandler { irq } => super::irq::release(irq),
         _ => {}
     }
 }

@@ -25,6 +25,7 @@ pub mod slots;
 pub mod start;
 pub mod syscall;
 pub mod thread;
+pub mod timer;
 
 pub use error::{InvResult, InvocationError};
 pub use tessera_abi as abi;

@@ -54,6 +54,8 @@ pub enum Rule {
     Trigger,
     /// An INTID is not a PPI or SPI.
     IntidRange,
+    /// A PPI given as edge-triggered.
+    PpiTrigger,
     /// An INTID is one the kernel keeps.
     IntidKernel,
     /// Two entries give the same interrupt.
@@ -102,8 +104,9 @@ impl Rule {
             Self::Trigger => "an interrupt's trigger must be \"level\" or \"edge\"",
             Self::IntidRange => "an interrupt must be a PPI (16-31) or an SPI (32-1019)",
             Self::IntidKernel => {
-                "the kernel keeps INTIDs 0-15 (SGIs), 25 (VGIC maintenance), 26 and 28 (hypervisor timers) and 27 (virtual timer)"
+                "the kernel keeps INTIDs 0-15 (SGIs) and the PPIs 16-31 but 28 (the EL2 virtual timer, which a timer driver may have)"
             }
+            Self::PpiTrigger => "PPI 28 (the EL2 virtual timer) is level-triggered",
             Self::InterruptShared => "each interrupt goes to at most one component",
             Self::TooMany => "a section may not have more entries than the packed form holds",
             Self::NotSupported => {

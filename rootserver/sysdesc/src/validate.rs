@@ -279,14 +279,21 @@ impl Checker<'_> {
     }
 
     fn interrupts(&mut self, d: &Description, names: &Names<'_>) {
+        /// The one PPI user level may have: the EL2 virtual timer.
+        const USER_PPI: i64 = 28;
         let mut seen = Vec::new();
         for irq in &d.interrupt {
             let entry = Entry::named("interrupt", &irq.intid.to_string());
             match irq.intid {
-                0..=15 | 25..=28 => {
+                USER_PPI => {
+                    if irq.trigger == "edge" {
+                        self.fail(&entry, Rule::PpiTrigger, format!("INTID {}", irq.intid));
+                    }
+                }
+                0..=31 => {
                     self.fail(&entry, Rule::IntidKernel, format!("INTID {}", irq.intid));
                 }
-                16..=1019 => {}
+                32..=1019 => {}
                 _ => self.fail(&entry, Rule::IntidRange, format!("INTID {}", irq.intid)),
             }
             if seen.contains(&irq.intid) {

@@ -306,6 +306,30 @@ fn enable_private(core: usize, intid: u32, priority: u8) {
     s.isenabler0.set(1 << intid);
 }
 
+/// Sets private interrupt `intid` (16–31) of `core` level-sensitive at the
+/// priority user-level interrupts have; it stays masked.
+pub fn configure_ppi(core: usize, intid: u32) {
+    if (16..32).contains(&intid) && core < MAX_CPUS {
+        enable_private(core, intid, USER_PRIORITY);
+        mask_ppi(core, intid);
+    }
+}
+
+/// Masks private interrupt `intid` (16–31) of `core`. Any core may do
+/// this: each core's redistributor is memory-mapped for all.
+pub fn mask_ppi(core: usize, intid: u32) {
+    if (16..32).contains(&intid) && core < MAX_CPUS {
+        sgi(core).icenabler0.set(1 << intid);
+    }
+}
+
+/// Unmasks private interrupt `intid` (16–31) of `core`.
+pub fn unmask_ppi(core: usize, intid: u32) {
+    if (16..32).contains(&intid) && core < MAX_CPUS {
+        sgi(core).isenabler0.set(1 << intid);
+    }
+}
+
 /// The first shared peripheral interrupt (SPI).
 pub const FIRST_SPI: u32 = 32;
 

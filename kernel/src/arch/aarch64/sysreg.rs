@@ -118,6 +118,10 @@ sysreg_accessors! {
     s3_4_c2_c0_1: read_ttbr1_el2, write_ttbr1_el2;
     /// CNTHP_CVAL_EL2, the EL2 physical timer's compare value.
     cnthp_cval_el2: read_cnthp_cval_el2, write_cnthp_cval_el2;
+    /// CNTHCTL_EL2 (VHE layout): EL0 and EL1 access to counters and timers.
+    cnthctl_el2: read_cnthctl_el2, write_cnthctl_el2;
+    /// CNTHV_CTL_EL2, the EL2 virtual timer's control (named by encoding).
+    s3_4_c14_c3_1: read_cnthv_ctl_el2, write_cnthv_ctl_el2;
     /// ICC_PMR_EL1, the CPU interface's priority mask.
     icc_pmr_el1: read_icc_pmr_el1, write_icc_pmr_el1;
     /// ICC_IGRPEN1_EL1, Group 1 interrupt enable.
@@ -126,6 +130,15 @@ sysreg_accessors! {
     icc_bpr1_el1: read_icc_bpr1_el1, write_icc_bpr1_el1;
     /// TPIDR_EL2: this core's index, set at entry.
     tpidr_el2: read_tpidr_el2, write_tpidr_el2;
+}
+
+/// CNTHCTL_EL2 bits with HCR_EL2.E2H set.
+pub mod cnthctl {
+    /// EL0 may read the virtual counter (CNTVCT_EL0).
+    pub const EL0VCTEN: u64 = 1 << 1;
+    /// EL0 may use the virtual timer registers (CNTV_*_EL0), which with
+    /// {E2H, TGE} = {1, 1} are the EL2 virtual timer's.
+    pub const EL0VTEN: u64 = 1 << 8;
 }
 
 /// CTR_EL0, the cache type register (read-only).

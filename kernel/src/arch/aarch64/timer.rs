@@ -1,4 +1,5 @@
 //! The EL2 physical timer (CNTHP): the kernel's periodic tick on every core.
+//! The EL2 virtual timer is left to user level (see [`start_this_cpu`]).
 //!
 //! Deadlines are absolute compare values on the system counter, advanced by
 //! one period per tick, so the tick does not drift with interrupt latency.
@@ -45,8 +46,21 @@ pub fn intid() -> u32 {
     INTID.load(Ordering::Relaxed)
 }
 
-/// Starts the periodic tick on this core.
+/// Starts the periodic tick on this core, and hands the EL2 virtual timer
+/// to user level: threads may read the virtual counter and program the
+/// EL2 virtual timer through `CNTV_*_EL0` (its interrupt, INTID 28, is
+/// theirs through IRQControl; see `object::irq::USER_PPIS`). The kernel
+/// never uses that timer; it starts disabled.
 pub fn start_this_cpu(core: usize) {
+    // SAFETY: only EL0's access to the virtual counter and the EL2 virtual
+    // timer changes; the kernel's own timer (CNTHP) is unaffected, and
+    // disabling the EL2 virtual timer clears whatever firmware left.
+    unsafe {
+        sysreg::write_cnthv_ctl_el2(0);
+        sysreg::write_cnthctl_el2(
+            sysreg::read_cnthctl_el2() | sysreg::cnthctl::EL0VCTEN | sysreg::cnthctl::EL0VTEN,
+        );
+    }
     // SAFETY: programs this core's EL2 timer, which only the kernel uses.
     unsafe { sysreg::write_cnthp_cval_el2(now() + PERIOD.load(Ordering::Relaxed)) };
     CNTHP_CTL_EL2.write(CNTHP_CTL_EL2::ENABLE::SET + CNTHP_CTL_EL2::IMASK::CLEAR);

@@ -118,7 +118,7 @@ fn all_sections_resolve_to_indices() {
         ),
         channel("endpoint", "a", "b"),
         interrupt(33, "edge", "b"),
-        interrupt(30, "level", "a"),
+        interrupt(28, "level", "a"),
         device("uart", 0x0904_0000, "vaddr = 0x5000"),
     );
     let description = parse(FILE, &format!("{BASE}{text}")).unwrap();
@@ -419,11 +419,11 @@ fn interrupts_are_ppis_or_spis() {
 
 #[test]
 fn the_kernels_interrupts_are_refused() {
-    for intid in [0, 8, 15, 25, 26, 27, 28] {
+    for intid in [0, 8, 15, 16, 23, 25, 26, 27, 29, 30, 31] {
         let entry = format!("interrupt {intid}");
         assert_breaks(&interrupt(intid, "level", "a"), &entry, Rule::IntidKernel);
     }
-    for intid in [16, 24, 29, 31, 32, 1019] {
+    for intid in [28, 32, 1019] {
         let description =
             parse(FILE, &format!("{BASE}{}", interrupt(intid, "level", "a"))).unwrap();
         assert!(
@@ -431,6 +431,11 @@ fn the_kernels_interrupts_are_refused() {
             "{intid}"
         );
     }
+}
+
+#[test]
+fn the_timer_ppi_is_level_triggered() {
+    assert_breaks(&interrupt(28, "edge", "a"), "interrupt 28", Rule::PpiTrigger);
 }
 
 #[test]
