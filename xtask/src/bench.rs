@@ -20,7 +20,14 @@ use crate::verdict::{self, Ending};
 use crate::{console, qemu, test};
 
 /// The benchmarks the program must report, in the order it prints them.
-pub const NAMES: [&str; 3] = ["ipc_call", "ipc_replyrecv", "syscall_null"];
+pub const NAMES: [&str; 6] = [
+    "ipc_call",
+    "ipc_replyrecv",
+    "syscall_null",
+    "irq_latency",
+    "ipc_call_cross_core",
+    "notify_cross_core",
+];
 /// The kernel command line that starts the benchmark program.
 const APPEND: &str = "tessera.rootserver=bench";
 /// QEMU is killed after this long.
@@ -171,7 +178,7 @@ pub fn from_json(text: &str) -> Option<Vec<(String, u64)>> {
 /// previous run's minimum where there are any.
 pub fn table(figures: &[Figure], previous: Option<&[(String, u64)]>) -> String {
     let mut out = format!(
-        "{:<16} {:>8} {:>8} {:>8}   {:<20}",
+        "{:<20} {:>8} {:>8} {:>8}   {:<20}",
         "benchmark", "min", "max", "samples", "seL4 EL1 / EL2"
     );
     if previous.is_some() {
@@ -184,7 +191,7 @@ pub fn table(figures: &[Figure], previous: Option<&[(String, u64)]>) -> String {
             None => "-".to_string(),
         };
         let mut row = format!(
-            "{:<16} {:>8} {:>8} {:>8}   {:<20}",
+            "{:<20} {:>8} {:>8} {:>8}   {:<20}",
             f.name, f.min, f.max, f.samples, reference
         );
         if let Some(previous) = previous {
@@ -272,6 +279,9 @@ mod tests {
         bench: ipc_call min=412 max=9000 samples=256\r\n\
         bench: ipc_replyrecv min=430 max=431 samples=256\r\n\
         bench: syscall_null min=150 max=150 samples=256\r\n\
+        bench: irq_latency min=519 max=519 samples=256\r\n\
+        bench: ipc_call_cross_core min=4031 max=4100 samples=256\r\n\
+        bench: notify_cross_core min=2296 max=2296 samples=256\r\n\
         tessera: shutdown requested by user level (status 0)\r\n";
 
     fn figure(name: &str, min: u64, max: u64, samples: u64) -> Figure {
@@ -292,6 +302,9 @@ mod tests {
                 figure("ipc_call", 412, 9000, 256),
                 figure("ipc_replyrecv", 430, 431, 256),
                 figure("syscall_null", 150, 150, 256),
+                figure("irq_latency", 519, 519, 256),
+                figure("ipc_call_cross_core", 4031, 4100, 256),
+                figure("notify_cross_core", 2296, 2296, 256),
             ]
         );
         assert!(parsed.errors.is_empty() && parsed.faults.is_empty());
@@ -328,6 +341,9 @@ mod tests {
                 "a thread faulted: fault: thread 0x1234 stopped (no fault handler)",
                 "no figure for ipc_replyrecv",
                 "no figure for syscall_null",
+                "no figure for irq_latency",
+                "no figure for ipc_call_cross_core",
+                "no figure for notify_cross_core",
             ]
         );
     }
@@ -358,7 +374,8 @@ mod tests {
         let json = to_json(&parsed.figures);
         assert_eq!(
             json,
-            "{\"ipc_call\": 412, \"ipc_replyrecv\": 430, \"syscall_null\": 150}\n"
+            "{\"ipc_call\": 412, \"ipc_replyrecv\": 430, \"syscall_null\": 150, \
+             \"irq_latency\": 519, \"ipc_call_cross_core\": 4031, \"notify_cross_core\": 2296}\n"
         );
         assert_eq!(to_json(&[]), "{}\n");
         assert_eq!(
@@ -367,6 +384,9 @@ mod tests {
                 ("ipc_call".to_string(), 412),
                 ("ipc_replyrecv".to_string(), 430),
                 ("syscall_null".to_string(), 150),
+                ("irq_latency".to_string(), 519),
+                ("ipc_call_cross_core".to_string(), 4031),
+                ("notify_cross_core".to_string(), 2296),
             ])
         );
         assert_eq!(from_json("{}"), Some(vec![]));
@@ -401,7 +421,7 @@ mod tests {
         let parsed = parse(RUN);
         let t = table(&parsed.figures, None);
         let lines: Vec<_> = t.lines().collect();
-        assert_eq!(lines.len(), 4);
+        assert_eq!(lines.len(), 7);
         assert!(lines[0].starts_with("benchmark") && lines[0].ends_with("seL4 EL1 / EL2"));
         assert!(lines[1].contains("412") && lines[1].ends_with("191 / 209"));
         assert!(lines[2].ends_with("215 / 233"));

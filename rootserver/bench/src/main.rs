@@ -13,12 +13,14 @@
 //!
 //! The first thread is the client. It spawns its own image a second time,
 //! into a new VSpace and CSpace, in server mode (x0 = [`server::ARGUMENT`]),
-//! at the same priority on the same core.
+//! at the same priority on the same core. The cross-core and interrupt
+//! benchmarks use threads of its own on other cores (`cross`).
 #![no_std]
 #![no_main]
 #![deny(clippy::undocumented_unsafe_blocks)]
 #![deny(unsafe_op_in_unsafe_fn)]
 
+mod cross;
 mod server;
 mod setup;
 mod shared;
@@ -60,12 +62,16 @@ fn main(arg: u64) -> ! {
     }
     ipc_buffer::set(info.ipc_buffer);
     check_counter();
-    let ep = setup::start_server(info);
+    let (ep, mut res) = setup::start_server(info);
     let (call, replyrecv) = measure_ipc(ep);
     let null = measure_null();
+    let others = cross::measure(&mut res);
     call.print();
     replyrecv.print();
     null.print();
+    for stats in &others {
+        stats.print();
+    }
     debug::shutdown(0)
 }
 

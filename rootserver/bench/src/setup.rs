@@ -26,8 +26,8 @@ const START_YIELDS: u32 = 4;
 
 /// Makes the endpoint and the shared page, spawns and starts the server
 /// and waits until it blocks in its first Recv; returns the client's
-/// endpoint capability.
-pub fn start_server(info: &'static BootInfo) -> CPtr {
+/// endpoint capability and its allocator.
+pub fn start_server(info: &'static BootInfo) -> (CPtr, Resources) {
     let me = InitialSlot::Tcb.cptr();
     if let Err(e) = tcb::set_priority(me, me, PRIORITY) {
         bail!("setting the client's priority to {PRIORITY}: {e}");
@@ -65,7 +65,7 @@ pub fn start_server(info: &'static BootInfo) -> CPtr {
     for _ in 0..START_YIELDS {
         syscall::yield_now();
         match shared::read().state {
-            STATE_READY => return ep,
+            STATE_READY => return (ep, res),
             STATE_FAILED => {
                 let r = shared::read();
                 bail!(

@@ -69,81 +69,93 @@ pub fn now() -> u64 {
     value
 }
 
-/// `isb; mrs before; svc #0; isb; mrs after` with system call `call` on
-/// `cap` and an empty message.
-#[inline(always)]
-pub fn stamp_around(call: Syscall, cap: CPtr) -> Stamped {
-    let (before, after, badge, info): (u64, u64, u64, u64);
-    #[cfg(target_arch = "aarch64")]
-    // SAFETY: a system call changes only x0–x7 (all declared: x0/x1 as
-    // outputs, x2–x7 clobbered) and the memory the kernel or another thread
-    // may write (no `nomem`, so the compiler assumes it changed). The
-    // timestamps live in registers other than x0–x7, which the kernel
-    // restores on return.
-    unsafe {
-        core::arch::asm!(
-            "isb",
-            "mrs {before}, pmccntr_el0",
-            "svc #0",
-            "isb",
-            "mrs {after}, pmccntr_el0",
-            before = out(reg) before,
-            after = out(reg) after,
-            inlateout("x0") cap => badge,
-            inlateout("x1") EMPTY_MESSAGE => info,
-            lateout("x2") _,
-            lateout("x3") _,
-            lateout("x4") _,
-            lateout("x5") _,
-            inlateout("x6") cap => _,
-            inlateout("x7") call as u64 => _,
-            options(nostack),
-        );
-    }
-    #[cfg(not(target_arch = "aarch64"))]
-    {
-        (before, after, badge, info) = (0, 0, cap, call as u64);
-    }
-    Stamped {
-        before,
-        after,
-        badge,
-        info,
-    }
+/// Defines the two timed system calls for one clock register (the PMU
+/// cycle counter for one-core windows, the system counter for windows
+/// that start on one core and end on another).
+macro_rules! timed_calls {
+    ($around:ident, $recv_then:ident, $clock:literal) => {
+        /// `isb; mrs before; svc #0; isb; mrs after` with system call `call`
+        /// on `cap` and an empty message; the clock is
+        #[doc = concat!("`", $clock, "`.")]
+        #[inline(always)]
+        pub fn $around(call: Syscall, cap: CPtr) -> Stamped {
+            let (before, after, badge, info): (u64, u64, u64, u64);
+            #[cfg(target_arch = "aarch64")]
+            // SAFETY: a system call changes only x0–x7 (all declared: x0/x1
+            // as outputs, x2–x7 clobbered) and the memory the kernel or
+            // another thread may write (no `nomem`, so the compiler assumes
+            // it changed). The timestamps live in registers other than
+            // x0–x7, which the kernel restores on return.
+            unsafe {
+                core::arch::asm!(
+                    "isb",
+                    concat!("mrs {before}, ", $clock),
+                    "svc #0",
+                    "isb",
+                    concat!("mrs {after}, ", $clock),
+                    before = out(reg) before,
+                    after = out(reg) after,
+                    inlateout("x0") cap => badge,
+                    inlateout("x1") EMPTY_MESSAGE => info,
+                    lateout("x2") _,
+                    lateout("x3") _,
+                    lateout("x4") _,
+                    lateout("x5") _,
+                    inlateout("x6") cap => _,
+                    inlateout("x7") call as u64 => _,
+                    options(nostack),
+                );
+            }
+            #[cfg(not(target_arch = "aarch64"))]
+            {
+                (before, after, badge, info) = (0, 0, cap, call as u64);
+            }
+            Stamped {
+                before,
+                after,
+                badge,
+                info,
+            }
+        }
+
+        /// `svc #0; isb; mrs after` for a `Recv` on `cap`: a wait that only
+        /// ends a window; the clock is
+        #[doc = concat!("`", $clock, "`.")]
+        #[inline(always)]
+        pub fn $recv_then(cap: CPtr) -> Stamped {
+            let (after, badge, info): (u64, u64, u64);
+            #[cfg(target_arch = "aarch64")]
+            // SAFETY: as for the timed call above.
+            unsafe {
+                core::arch::asm!(
+                    "svc #0",
+                    "isb",
+                    concat!("mrs {after}, ", $clock),
+                    after = out(reg) after,
+                    inlateout("x0") cap => badge,
+                    inlateout("x1") EMPTY_MESSAGE => info,
+                    lateout("x2") _,
+                    lateout("x3") _,
+                    lateout("x4") _,
+                    lateout("x5") _,
+                    inlateout("x6") cap => _,
+                    inlateout("x7") Syscall::Recv as u64 => _,
+                    options(nostack),
+                );
+            }
+            #[cfg(not(target_arch = "aarch64"))]
+            {
+                (after, badge, info) = (0, cap, 0);
+            }
+            Stamped {
+                before: 0,
+                after,
+                badge,
+                info,
+            }
+        }
+    };
 }
 
-/// `svc #0; isb; mrs after` for a `Recv` on `cap`: the server's first wait,
-/// which only ends a window.
-#[inline(always)]
-pub fn recv_then_stamp(cap: CPtr) -> Stamped {
-    let (after, badge, info): (u64, u64, u64);
-    #[cfg(target_arch = "aarch64")]
-    // SAFETY: as for `stamp_around`.
-    unsafe {
-        core::arch::asm!(
-            "svc #0",
-            "isb",
-            "mrs {after}, pmccntr_el0",
-            after = out(reg) after,
-            inlateout("x0") cap => badge,
-            inlateout("x1") EMPTY_MESSAGE => info,
-            lateout("x2") _,
-            lateout("x3") _,
-            lateout("x4") _,
-            lateout("x5") _,
-            inlateout("x6") cap => _,
-            inlateout("x7") Syscall::Recv as u64 => _,
-            options(nostack),
-        );
-    }
-    #[cfg(not(target_arch = "aarch64"))]
-    {
-        (after, badge, info) = (0, cap, 0);
-    }
-    Stamped {
-        before: 0,
-        after,
-        badge,
-        info,
-    }
-}
+timed_calls!(stamp_around, recv_then_stamp, "pmccntr_el0");
+timed_calls!(counter_around, recv_then_counter, "cntvct_el0");

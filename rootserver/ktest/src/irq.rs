@@ -43,14 +43,22 @@ fn irq_get_rejects_lines_it_cannot_claim(env: &mut Env) -> Outcome {
             "claim a line the kernel keeps",
             Error::InvalidArgument,
         )?;
-        ensure!(d[0] == 0, "INTID {intid}: argument {} blamed, expected 0", d[0]);
+        ensure!(
+            d[0] == 0,
+            "INTID {intid}: argument {} blamed, expected 0",
+            d[0]
+        );
     }
     let d = expect_err(
         irq::get(control(), 28, Trigger::Edge, 0, env.slot(dest)),
         "claim the EL2 virtual timer edge-triggered",
         Error::InvalidArgument,
     )?;
-    ensure!(d[0] == 1, "argument {} blamed, expected the trigger, 1", d[0]);
+    ensure!(
+        d[0] == 1,
+        "argument {} blamed, expected the trigger, 1",
+        d[0]
+    );
     let d = expect_err(
         irq::get(control(), 1020, Trigger::Level, 0, env.slot(dest)),
         "claim line 1020",
@@ -185,8 +193,14 @@ fn irq_timer_ppi_delivers_level_until_disarmed(env: &mut Env) -> Outcome {
     timer::set_deadline(timer::counter());
     settle(5);
     let handler = env.free_slot()?;
-    irq::get(control(), timer::INTID, Trigger::Level, 0, env.slot(handler))
-        .ctx("claiming the timer PPI")?;
+    irq::get(
+        control(),
+        timer::INTID,
+        Trigger::Level,
+        0,
+        env.slot(handler),
+    )
+    .ctx("claiming the timer PPI")?;
     let n = env.alloc(ObjectType::Notification)?;
     let badged = env.mint(n, Rights::ALL, 0x10)?;
     // Binding unmasks the line; the timer's condition still holds (level),
@@ -202,7 +216,11 @@ fn irq_timer_ppi_delivers_level_until_disarmed(env: &mut Env) -> Outcome {
     irq::ack(handler).ctx("ack")?;
     let early = ipc::poll(n);
     if timer::counter() < deadline {
-        ensure!(early.badge == 0, "signalled {:#x} before the deadline", early.badge);
+        ensure!(
+            early.badge == 0,
+            "signalled {:#x} before the deadline",
+            early.badge
+        );
     }
     // Time itself bounds this wait.
     while timer::counter() < deadline {
@@ -211,14 +229,21 @@ fn irq_timer_ppi_delivers_level_until_disarmed(env: &mut Env) -> Outcome {
     let r = poll_for("the timer's signal", || ipc::poll(n))?;
     let now = timer::counter();
     ensure!(r.badge == 0x10, "word {:#x}, expected 0x10", r.badge);
-    ensure!(now >= deadline, "signalled at {now}, before the deadline {deadline}");
+    ensure!(
+        now >= deadline,
+        "signalled at {now}, before the deadline {deadline}"
+    );
 
     // Disarmed, Ack brings nothing more.
     timer::disable();
     irq::ack(handler).ctx("second ack")?;
     settle(5);
     let r = ipc::poll(n);
-    ensure!(r.badge == 0, "signalled {:#x} after the timer stopped", r.badge);
+    ensure!(
+        r.badge == 0,
+        "signalled {:#x} after the timer stopped",
+        r.badge
+    );
     cnode::delete(env.slot(handler)).ctx("deleting the handler")?;
     Ok(())
 }

@@ -435,7 +435,11 @@ fn the_kernels_interrupts_are_refused() {
 
 #[test]
 fn the_timer_ppi_is_level_triggered() {
-    assert_breaks(&interrupt(28, "edge", "a"), "interrupt 28", Rule::PpiTrigger);
+    assert_breaks(
+        &interrupt(28, "edge", "a"),
+        "interrupt 28",
+        Rule::PpiTrigger,
+    );
 }
 
 #[test]
