@@ -13,19 +13,19 @@
 //! turns it off, so the kernel suite can check both paths give the same
 //! results.
 
-use core::sync::atomic::{AtomicBool, Ordering};
+#[cfg(feature = "stats")]
+use core::sync::atomic::Ordering;
 
 use tessera_abi::{MSG_REGISTERS_IN_CPU, Rights};
 use tessera_caps::raw;
 
 use crate::arch::aarch64::boot_mmu::phys_to_virt;
+use crate::arch::aarch64::percore;
 use crate::kernel_entry;
 use crate::object::endpoint::{self, QueueState};
 use crate::object::object_ptr;
 use crate::object::tcb::{self, PendingFault, Tcb, ThreadState};
 use crate::sched;
-
-static ENABLED: AtomicBool = AtomicBool::new(true);
 
 /// Calls the fastpath handled (kernels built with `stats`).
 #[cfg(feature = "stats")]
@@ -48,12 +48,13 @@ fn count_taken() {
 
 /// Turns the fastpath on or off (boot only).
 pub fn set_enabled(on: bool) {
-    ENABLED.store(on, Ordering::Relaxed);
+    percore::set_fastpath(on);
 }
 
 /// Whether the fastpath is on.
+#[inline(always)]
 pub fn enabled() -> bool {
-    ENABLED.load(Ordering::Relaxed)
+    percore::fastpath_on()
 }
 
 fn tcb(pa: u64) -> &'static mut Tcb {
@@ -111,18 +112,18 @@ fn copy_message(to: &mut [u64; 31], from: [u64; MSG_REGISTERS_IN_CPU], length: u
 /// is one CNode level that decodes all 64 bits.
 fn endpoint_cap(thread: u64, cptr: u64) -> Option<(u64, u64, Rights)> {
     let root = cap_words(tcb::slot_addr(thread, tcb::slot::CSPACE));
-    let (cnode, radix, guard_bits, guard) = raw::cnode(&root)?;
-    if radix == 0 || u32::from(radix) + u32::from(guard_bits) != 64 || cptr >> radix != guard {
+    let (cnode, radix, guard) = raw::one_level_cnode(&root)?;
+    if cptr >> radix != guard {
         return None;
     }
     let index = cptr & ((1u64 << radix) - 1);
     raw::endpoint(&cap_words(cnode + (index << tessera_abi::CNODE_SLOT_BITS)))
 }
 
-/// No ready thread on `core` would run before one at `priority`.
+/// No ready thread on this core would run before one at `priority`.
 #[inline(always)]
-fn partner_runs_next(core: usize, priority: u8) -> bool {
-    !sched::any_ready_at_or_above(core, priority)
+fn partner_runs_next(priority: u8) -> bool {
+    !sched::any_ready_here_at_or_above(priority)
 }
 
 /// Handles `caller`'s Call on the fastpath, never returning, or returns
@@ -152,7 +153,7 @@ pub fn call(core: usize, caller: u64) {
     let ttbr0 = r.ttbr0;
     let ready = usize::from(r.core) == core
         && ttbr0 != 0
-        && partner_runs_next(core, r.priority)
+        && partner_runs_next(r.priority)
         && raw::is_null(&cap_words(caller_slot))
         && matches!(raw::reply(&cap_words(master)), Some((t, true, _)) if t == caller);
     if !ready {
@@ -199,7 +200,7 @@ pub fn call(core: usize, caller: u64) {
     r.regs.x[1] = delivered_info(info);
     r.state = ThreadState::Running;
     count_taken();
-    sched::set_current(core, receiver);
+    sched::set_current_here(receiver);
     kernel_entry::run_in_space(receiver, ttbr0)
 }
 
@@ -226,7 +227,7 @@ pub fn reply_recv(core: usize, server: u64) {
         && usize::from(c.core) == core
         && c.ttbr0 != 0
         && endpoint::get(ep).state != QueueState::Sending as u64
-        && partner_runs_next(core, c.priority);
+        && partner_runs_next(c.priority);
     if !ready {
         return;
     }
@@ -272,6 +273,6 @@ pub fn reply_recv(core: usize, server: u64) {
     e.state = QueueState::Receiving as u64;
     count_taken();
     let ttbr0 = tcb(caller).ttbr0;
-    sched::set_current(core, caller);
+    sched::set_current_here(caller);
     kernel_entry::run_in_space(caller, ttbr0)
 }

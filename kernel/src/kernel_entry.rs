@@ -33,7 +33,7 @@ pub extern "C" fn handle_call(_regs: *mut UserRegs) -> ! {
     if fastpath::enabled() {
         fastpath::call(core, current);
     }
-    dispatch(VectorKind::Lower64Sync as u64, core, current)
+    slow_path(core, current)
 }
 
 /// Called by the vectors for an SVC with ReplyRecv in x7, as [`handle_call`].
@@ -42,7 +42,26 @@ pub extern "C" fn handle_reply_recv(_regs: *mut UserRegs) -> ! {
     if fastpath::enabled() {
         fastpath::reply_recv(core, current);
     }
-    dispatch(VectorKind::Lower64Sync as u64, core, current)
+    slow_path(core, current)
+}
+
+/// The fastpath declined an SVC: the general path takes it. A jump, so the
+/// handlers above make no call (see [`run_in_space`]).
+#[inline(always)]
+fn slow_path(core: usize, current: u64) -> ! {
+    // SAFETY: `dispatch` is an `extern "C"` function that never returns,
+    // called with its three arguments in x0–x2 on this core's kernel stack
+    // as a call would be; the lock is held, as it expects.
+    unsafe {
+        core::arch::asm!(
+            "b {dispatch}",
+            dispatch = sym dispatch,
+            in("x0") VectorKind::Lower64Sync as u64,
+            in("x1") core,
+            in("x2") current,
+            options(noreturn, nostack),
+        )
+    }
 }
 
 /// The start of every entry from EL0: this core's index and current thread,
@@ -51,14 +70,15 @@ pub extern "C" fn handle_reply_recv(_regs: *mut UserRegs) -> ! {
 fn enter() -> (usize, u64) {
     // The thread's registers are saved: another core that stops it may
     // reuse its TCB from now on.
-    percore::set_in_user(false);
+    percore::leave_user();
     klock::acquire();
-    let core = percore::core_index();
-    (core, sched::current(core))
+    (percore::core_index(), sched::current_here())
 }
 
+/// The general handling of an entry from EL0, once [`enter`] is done.
+/// `extern "C"` so the fastpath's handlers can jump to it.
 #[inline(never)]
-fn dispatch(slot: u64, core: usize, current: u64) -> ! {
+extern "C" fn dispatch(slot: u64, core: usize, current: u64) -> ! {
     match VectorKind::from_slot(slot) {
         Some(VectorKind::Lower64Sync) => handle_sync(core, current),
         Some(VectorKind::Lower64Irq) => irq::handle_pending(core),
@@ -140,10 +160,17 @@ pub fn run_in_space(thread: u64, ttbr0: u64) -> ! {
         vspace::activate(core, ttbr0);
         fpu::prepare(core, thread);
         let regs = core::ptr::addr_of_mut!((*t).regs);
-        core.user_regs = regs;
-        core.in_user
-            .store(true, core::sync::atomic::Ordering::Release);
-        restore_user(regs, klock::serving_word())
+        core.user_regs
+            .store(regs, core::sync::atomic::Ordering::Release);
+        // A jump, not a call: nothing comes back, and with no call left in
+        // them the fastpath's handlers need no stack frame at all.
+        core::arch::asm!(
+            "b {restore}",
+            restore = sym restore_user,
+            in("x0") regs,
+            in("x1") klock::serving_word(),
+            options(noreturn, nostack),
+        )
     }
 }
 

@@ -43,6 +43,7 @@ const TICK_TIMEOUT_NS: u64 = 2_000_000_000;
 /// physical address `dtb_pa`.
 pub extern "C" fn kernel_main(dtb_pa: u64) -> ! {
     percore::init_this_core();
+    sched::init_this_core();
     let Some((platform, dtb_size)) = boot::read_platform(dtb_pa) else {
         // No console is known without the device tree: nothing to report on.
         cpu::park()
@@ -137,6 +138,7 @@ fn run_selftest(platform: &tessera_devtree::Platform, _report: &boot::BootReport
 /// A secondary core's Rust entry, with the MMU on.
 pub extern "C" fn secondary_main(core: usize) -> ! {
     percore::init_this_core();
+    sched::init_this_core();
     boot_mmu::drop_identity_map();
     if let Err(e) = gic::init_this_cpu(core, cpu::mpidr()) {
         println!("smp: core {core}: GIC redistributor unusable ({e}), parking");

@@ -32,6 +32,32 @@ static mut QUEUES: [CoreQueues; MAX_CPUS] = [const {
     }
 }; MAX_CPUS];
 
+/// Records this core's queues in its per-core data (at entry, before any
+/// thread runs on it).
+pub fn init_this_core() {
+    let core = crate::arch::aarch64::percore::core_index();
+    // SAFETY: only the address is taken; this core's own PerCore entry.
+    unsafe {
+        let q = core::ptr::addr_of_mut!(QUEUES[core % MAX_CPUS]) as u64;
+        crate::arch::aarch64::percore::this().sched_queues = q;
+    }
+}
+
+/// This core's queues, found through its per-core data.
+#[inline(always)]
+fn here() -> &'static mut CoreQueues {
+    // SAFETY: `init_this_core` recorded this core's own entry of QUEUES
+    // before any thread ran; under the kernel lock, one reference at a
+    // time as in `queues`.
+    unsafe { &mut *(crate::arch::aarch64::percore::this().sched_queues as *mut CoreQueues) }
+}
+
+/// The thread running on this core (the fastpath's view of [`current`]).
+#[inline(always)]
+pub fn current_here() -> u64 {
+    here().current
+}
+
 fn queues(core: usize) -> &'static mut CoreQueues {
     // SAFETY: under the kernel lock, and callers never hold two of these
     // references at once (each function takes one and drops it).
@@ -101,19 +127,20 @@ pub fn dequeue(thread: u64) {
     }
 }
 
-/// Whether `core` has a ready thread at `priority` or above: the
+/// Whether this core has a ready thread at `priority` or above: the
 /// fastpath's test, without the search for which.
 #[inline(always)]
-pub fn any_ready_at_or_above(core: usize, priority: u8) -> bool {
-    let q = queues(core);
+pub fn any_ready_here_at_or_above(priority: u8) -> bool {
+    let q = here();
     let (word, bit) = (usize::from(priority) / 64, usize::from(priority) % 64);
     q.words >> word > 1 || q.bitmap[word] >> bit != 0
 }
 
-/// Makes `thread` (runnable, in no queue) the running thread of `core`,
+/// Makes `thread` (runnable, in no queue) the running thread of this core,
 /// whose previous thread has stopped being runnable (the fastpath).
-pub fn set_current(core: usize, thread: u64) {
-    queues(core).current = thread;
+#[inline(always)]
+pub fn set_current_here(thread: u64) {
+    here().current = thread;
 }
 
 /// The highest priority with a ready thread on `core`.

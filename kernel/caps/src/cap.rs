@@ -9,7 +9,7 @@
 //! | 0 | 0–7 | tag (which variant) |
 //! | 0 | 8–15 | small field A: untyped size, CNode radix, frame size, table level |
 //! | 0 | 16–23 | small field B: CNode guard size |
-//! | 0 | 24–31 | flags: device, mapped / has ASID, master, can grant |
+//! | 0 | 24–31 | flags: device, mapped / has ASID, master, can grant, one-level CNode |
 //! | 0 | 32–47 | ASID, ASID pool base or IRQ number |
 //! | 0 | 48–55 | rights |
 //! | 1 | all | physical address (the TCB's for a reply capability) |
@@ -275,6 +275,11 @@ pub(crate) mod flag {
     pub const MAPPED: u8 = 1 << 1;
     pub const MASTER: u8 = 1 << 2;
     pub const GRANT: u8 = 1 << 3;
+    /// On a CNode capability: its radix and guard decode a whole 64-bit
+    /// capability pointer in one level (radix > 0, radix + guard = 64).
+    /// Derived from the other fields, so a canonical encoding has it
+    /// exactly when that holds; the IPC fastpath tests this one bit.
+    pub const ONE_LEVEL: u8 = 1 << 4;
 }
 
 /// The fields of the encoding, before they are given a meaning.
@@ -398,6 +403,11 @@ impl Cap {
                 guard,
             } => Fields {
                 tag: tag::CNODE,
+                flags: flags(&[(
+                    radix_bits > 0
+                        && u16::from(radix_bits).wrapping_add(u16::from(guard_bits)) == 64,
+                    flag::ONE_LEVEL,
+                )]),
                 a: radix_bits,
                 b: guard_bits,
                 w1: paddr,

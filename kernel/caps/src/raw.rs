@@ -34,17 +34,17 @@ pub fn endpoint(words: &[u64; 4]) -> Option<(u64, u64, Rights)> {
     })
 }
 
-/// A CNode capability's (paddr, radix_bits, guard_bits, guard).
+/// A CNode capability that decodes a whole capability pointer in one level
+/// (see `flag::ONE_LEVEL`): its (paddr, radix_bits, guard). The guard then
+/// has `64 - radix_bits` bits, so a pointer `p` names slot `p` modulo
+/// 2^radix_bits exactly when `p >> radix_bits == guard`.
 #[inline]
-pub fn cnode(words: &[u64; 4]) -> Option<(u64, u8, u8, u64)> {
-    (words[0] & TAG_MASK == u64::from(cap::tag::CNODE)).then(|| {
-        (
-            words[1],
-            (words[0] >> 8) as u8,
-            (words[0] >> 16) as u8,
-            words[2],
-        )
-    })
+pub fn one_level_cnode(words: &[u64; 4]) -> Option<(u64, u8, u64)> {
+    const ONE_LEVEL: u64 = (cap::flag::ONE_LEVEL as u64) << 24;
+    // Two tests, not one masked compare: the tag-and-flag mask is no
+    // logical immediate, and building it costs more than a bit test.
+    (words[0] & TAG_MASK == u64::from(cap::tag::CNODE) && words[0] & ONE_LEVEL != 0)
+        .then(|| (words[1], (words[0] >> 8) as u8, words[2]))
 }
 
 /// A reply capability's (tcb, master, can_grant).
@@ -71,7 +71,7 @@ mod tests {
     use super::*;
     use crate::cap::Cap;
 
-    fn caps() -> [Cap; 6] {
+    fn caps() -> [Cap; 8] {
         [
             Cap::Null,
             Cap::Endpoint {
@@ -89,6 +89,19 @@ mod tests {
                 radix_bits: 12,
                 guard_bits: 52,
                 guard: 0,
+            },
+            // Two levels' worth: not one-level.
+            Cap::CNode {
+                paddr: 0x4010_0000,
+                radix_bits: 12,
+                guard_bits: 20,
+                guard: 5,
+            },
+            Cap::CNode {
+                paddr: 0x4011_0000,
+                radix_bits: 4,
+                guard_bits: 60,
+                guard: 3,
             },
             Cap::Reply {
                 tcb: 0x4020_0800,
@@ -124,10 +137,12 @@ mod tests {
                     radix_bits,
                     guard_bits,
                     guard,
-                } => Some((paddr, radix_bits, guard_bits, guard)),
+                } if radix_bits > 0 && radix_bits + guard_bits == 64 => {
+                    Some((paddr, radix_bits, guard))
+                }
                 _ => None,
             };
-            assert_eq!(cnode(&w), n);
+            assert_eq!(one_level_cnode(&w), n);
             let r = match c {
                 Cap::Reply {
                     tcb,
@@ -138,6 +153,32 @@ mod tests {
             };
             assert_eq!(reply(&w), r);
         }
+    }
+
+    #[test]
+    fn the_one_level_flag_is_part_of_the_canonical_form() {
+        let one = Cap::CNode {
+            paddr: 0x4010_0000,
+            radix_bits: 12,
+            guard_bits: 52,
+            guard: 0,
+        };
+        let mut w = one.encode();
+        assert_ne!(w[0] & (u64::from(cap::flag::ONE_LEVEL) << 24), 0);
+        w[0] &= !(u64::from(cap::flag::ONE_LEVEL) << 24);
+        assert!(
+            Cap::decode(&w).is_err(),
+            "a one-level CNode without the flag"
+        );
+        let two = Cap::CNode {
+            paddr: 0x4010_0000,
+            radix_bits: 12,
+            guard_bits: 20,
+            guard: 0,
+        };
+        let mut w = two.encode();
+        w[0] |= u64::from(cap::flag::ONE_LEVEL) << 24;
+        assert!(Cap::decode(&w).is_err(), "a two-level CNode with the flag");
     }
 
     #[test]

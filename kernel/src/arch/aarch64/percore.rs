@@ -6,7 +6,7 @@
 
 use core::mem::offset_of;
 use core::ptr::addr_of;
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::sync::atomic::{AtomicPtr, Ordering};
 
 use super::smp::{MAX_CPUS, STACK_SIZE, STACKS};
 use super::sysreg;
@@ -15,15 +15,16 @@ use crate::arch::aarch64::context::UserRegs;
 /// One core's data. 64 bytes, so cores do not share cache lines.
 #[repr(C, align(64))]
 pub struct PerCore {
-    /// Where the running thread's registers are saved on entry from EL0.
-    pub user_regs: *mut UserRegs,
+    /// Where the thread this core runs at user level has its registers
+    /// saved on entry from EL0, or null while the core is in the kernel:
+    /// set on the way out, cleared first thing on entry, once the
+    /// registers are saved. Another core that stops this core's thread
+    /// waits for it to be null, so the thread's TCB is never written after
+    /// it is gone. (First in the struct: a store-release needs a bare base
+    /// register, and this saves the address computation on every entry.)
+    pub user_regs: AtomicPtr<UserRegs>,
     /// The top of this core's kernel stack.
     pub stack_top: u64,
-    /// Whether the core is running a user thread (set on the way out of
-    /// the kernel, cleared first thing on entry, after the registers are
-    /// saved). Another core that stops this core's thread waits for it to
-    /// be false, so the thread's TCB is never written after it is gone.
-    pub in_user: AtomicBool,
     /// TTBR0_EL2 as last loaded on this core.
     pub ttbr0: u64,
     /// CPTR_EL2 as last written (0: not yet).
@@ -33,6 +34,12 @@ pub struct PerCore {
     pub fpu_owner: u64,
     /// This core's index.
     pub index: u32,
+    /// The address of this core's scheduler queues (`sched::init_this_core`),
+    /// so the fastpath finds them with one load.
+    pub sched_queues: u64,
+    /// Whether the IPC fastpath is on (the same on every core; kept here
+    /// so the fastpath's first test is one load from this struct).
+    pub fastpath: bool,
 }
 
 /// Offsets the assembly uses.
@@ -44,13 +51,14 @@ const _: () = assert!(core::mem::size_of::<PerCore>() == 64);
 /// One per core; head.rs points TPIDR_EL2 at the core's own.
 pub static mut PER_CORE: [PerCore; MAX_CPUS] = [const {
     PerCore {
-        user_regs: core::ptr::null_mut(),
+        user_regs: AtomicPtr::new(core::ptr::null_mut()),
         stack_top: 0,
-        in_user: AtomicBool::new(false),
         ttbr0: 0,
         cptr: 0,
         fpu_owner: 0,
         index: 0,
+        sched_queues: 0,
+        fastpath: true,
     }
 }; MAX_CPUS];
 
@@ -106,16 +114,44 @@ fn core_data(core: usize) -> *const PerCore {
     unsafe { core::ptr::addr_of!(PER_CORE[core % MAX_CPUS]) }
 }
 
-/// Marks this core as running a user thread (just before returning to it)
-/// or not (first thing on entry).
+/// Marks this core as in the kernel (first thing on entry, once the
+/// vectors have saved the thread's registers).
 #[inline(always)]
-pub fn set_in_user(running: bool) {
-    // SAFETY: this core's own entry; the flag is atomic for other readers.
-    unsafe { (*this_core()).in_user.store(running, Ordering::Release) };
+pub fn leave_user() {
+    // SAFETY: this core's own entry; the pointer is atomic for other
+    // readers.
+    unsafe {
+        (*this_core())
+            .user_regs
+            .store(core::ptr::null_mut(), Ordering::Release)
+    };
+}
+
+/// Turns the IPC fastpath on or off on every core (at boot, before any
+/// secondary core runs a thread).
+pub fn set_fastpath(on: bool) {
+    // SAFETY: plain stores into each entry while no thread runs; the cores
+    // read the flag only on entries from EL0, which come later.
+    let cores = unsafe { &mut *core::ptr::addr_of_mut!(PER_CORE) };
+    for core in cores {
+        core.fastpath = on;
+    }
+}
+
+/// Whether the IPC fastpath is on (read on this core's entry path).
+#[inline(always)]
+pub fn fastpath_on() -> bool {
+    // SAFETY: this core's own entry, written only at boot.
+    unsafe { (*this_core()).fastpath }
 }
 
 /// Whether `core` is running a user thread.
 pub fn in_user(core: usize) -> bool {
-    // SAFETY: an atomic read of another core's flag.
-    unsafe { (*core_data(core)).in_user.load(Ordering::Acquire) }
+    // SAFETY: an atomic read of another core's entry.
+    unsafe {
+        !(*core_data(core))
+            .user_regs
+            .load(Ordering::Acquire)
+            .is_null()
+    }
 }

@@ -128,8 +128,18 @@ sysreg_accessors! {
     icc_igrpen1_el1: read_icc_igrpen1_el1, write_icc_igrpen1_el1;
     /// ICC_BPR1_EL1, Group 1 binary point.
     icc_bpr1_el1: read_icc_bpr1_el1, write_icc_bpr1_el1;
-    /// TPIDR_EL2: this core's index, set at entry.
-    tpidr_el2: read_tpidr_el2, write_tpidr_el2;
+}
+
+/// TPIDR_EL2: this core's PerCore address, set once at entry. A pure read
+/// (it never changes afterwards), so the compiler may merge repeated reads.
+#[inline(always)]
+pub fn read_tpidr_el2() -> u64 {
+    let value: u64;
+    // SAFETY: reading TPIDR_EL2 has no side effects at EL2.
+    unsafe {
+        asm!("mrs {}, tpidr_el2", out(reg) value, options(pure, nomem, nostack, preserves_flags))
+    };
+    value
 }
 
 /// CNTHCTL_EL2 bits with HCR_EL2.E2H set.

@@ -28,17 +28,17 @@ fn empty_root() -> u64 {
 
 /// Makes the address space with TTBR0 value `value` (never 0: see
 /// [`ttbr0_or_empty`]) current on this core; nothing to do if it already
-/// is.
+/// is. Only on the way out to EL0: the switch completes at the ERET.
 #[inline(always)]
 pub fn activate(core: &mut percore::PerCore, value: u64) {
     if core.ttbr0 != value {
         // SAFETY: the root is a live VSpace table whose ASID the kernel
         // assigned (or the empty root); user mappings are non-global, so
-        // entries cached for another ASID do not apply; the ISB completes
-        // the switch before returning to EL0.
-        unsafe {
-            asm!("msr ttbr0_el2, {}", "isb", in(reg) value, options(nostack, preserves_flags))
-        };
+        // entries cached for another ASID do not apply. No ISB: the kernel
+        // makes no TTBR0 access before its ERET to EL0 (it reaches user
+        // memory through the linear map only), and the ERET is a context
+        // synchronisation event that completes the switch.
+        unsafe { asm!("msr ttbr0_el2, {}", in(reg) value, options(nostack, preserves_flags)) };
         core.ttbr0 = value;
     }
 }
