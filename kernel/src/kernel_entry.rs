@@ -162,13 +162,18 @@ pub fn run_in_space(thread: u64, ttbr0: u64) -> ! {
         let regs = core::ptr::addr_of_mut!((*t).regs);
         core.user_regs
             .store(regs, core::sync::atomic::Ordering::Release);
+        // The registers are published: from here on other cores stall the
+        // thread before they touch them, so the lock can go before the
+        // restore (see `restore_user`).
+        let stack_top = core.stack_top;
+        klock::release();
         // A jump, not a call: nothing comes back, and with no call left in
         // them the fastpath's handlers need no stack frame at all.
         core::arch::asm!(
             "b {restore}",
             restore = sym restore_user,
             in("x0") regs,
-            in("x1") klock::serving_word(),
+            in("x1") stack_top,
             options(noreturn, nostack),
         )
     }

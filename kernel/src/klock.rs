@@ -1,6 +1,7 @@
 //! The big kernel lock: one ticket lock taken on every kernel entry and
-//! released on the way back to user level (in `restore_user`, after the
-//! thread's registers are loaded) or when a core goes idle.
+//! released on the way back to user level (just before `restore_user`
+//! loads the thread's registers, once they are published in
+//! `PerCore::user_regs`) or when a core goes idle.
 //!
 //! A ticket lock serves cores in arrival order, so a core waits for at most
 //! the other cores' kernel paths, each bounded (see docs/architecture.md).
@@ -27,14 +28,10 @@ pub fn acquire() {
 }
 
 /// Releases the kernel lock (the caller holds it).
+#[inline(always)]
 pub fn release() {
     let serving = KERNEL_LOCK.serving.load(Ordering::Relaxed);
     KERNEL_LOCK
         .serving
         .store(serving.wrapping_add(1), Ordering::Release);
-}
-
-/// The word `restore_user` increments to release the lock.
-pub fn serving_word() -> *const u32 {
-    KERNEL_LOCK.serving.as_ptr()
 }

@@ -221,8 +221,22 @@ pub fn remove(thread: u64) {
     }
 }
 
+/// Makes sure `thread`'s saved registers are its real ones before the
+/// caller reads or writes them: if it is running on another core, that
+/// core is made to enter the kernel (saving them) and wait for the lock,
+/// which this core holds. The thread stays current there and resumes with
+/// whatever registers its TCB holds when the lock is released.
+pub fn stall(thread: u64) {
+    let here = crate::arch::aarch64::cpu::core_index();
+    for core in 0..MAX_CPUS {
+        if core != here && queues(core).current == thread {
+            stop_remote(core);
+        }
+    }
+}
+
 /// Makes `core`, which was running a thread that is no longer its current
-/// one, leave user level: it takes the reschedule SGI, saves the thread's
+/// one (or is being stalled, see [`stall`]), leave user level: it takes the reschedule SGI, saves the thread's
 /// registers and waits for the kernel lock, which this core holds. Until it
 /// has, the thread's TCB must stay intact, so this waits (bounded by the
 /// other core's interrupt latency: user level runs with IRQs unmasked).

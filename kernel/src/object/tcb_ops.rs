@@ -254,12 +254,15 @@ fn perform(inv: &Invoker, target: u64, op: Op) -> Outcome {
         Op::Read { suspend, count } => {
             if suspend && target != inv.thread {
                 delete::stop(target);
+            } else {
+                sched::stall(target);
             }
             let ctx = context_of(tcb(target));
             let values: heapless::Vec<u64, 40> = (0..count).filter_map(|i| ctx.get(i)).collect();
             return Outcome::Reply(values);
         }
         Op::Write { resume: r, values } => {
+            sched::stall(target);
             let mut ctx = context_of(tcb(target));
             for (i, v) in values.iter().enumerate() {
                 ctx.set(i, *v);
@@ -278,7 +281,10 @@ fn perform(inv: &Invoker, target: u64, op: Op) -> Outcome {
         } => {
             if suspend && source != inv.thread {
                 delete::stop(source);
+            } else {
+                sched::stall(source);
             }
+            sched::stall(target);
             let from = context_of(tcb(source));
             let mut to = context_of(tcb(target));
             if frame {
@@ -303,7 +309,9 @@ fn perform(inv: &Invoker, target: u64, op: Op) -> Outcome {
             tcb(target).bound_notification = 0;
         }
         Op::Affinity(core) => {
-            sched::dequeue(target);
+            // Off every queue and every core first: a thread running on a
+            // third core must have left it before another core may pick it.
+            sched::remove(target);
             tcb(target).core = core;
             if tcb(target).is_runnable() {
                 sched::make_ready(target);

@@ -31,6 +31,7 @@ pub const CASES: &[Case] = &[
     case!(tcb_copy_registers),
     case!(tcb_set_affinity_out_of_range),
     case!(tcb_set_affinity_runs_on_another_core),
+    case!(tcb_registers_of_a_thread_running_on_another_core),
     case!(tcb_unknown_label),
     case!(tcb_set_ipc_buffer_unaligned),
     case!(tcb_set_space_checks_caps),
@@ -404,6 +405,52 @@ fn tcb_set_affinity_runs_on_another_core(env: &mut Env) -> Outcome {
     ensure!(
         get(B_COUNT) >= 1000,
         "a thread on core 1 made no progress while core 0 spun"
+    );
+    tcb::suspend(t.tcb).ctx("suspend")
+}
+
+/// Spins until the board's counter reaches `target` (a thread on another
+/// core moves it), at most a bounded number of times.
+fn spin_until_count(target: u64) -> bool {
+    let mut spins = 0u64;
+    while get(B_COUNT) < target && spins < 200_000_000 {
+        spins += 1;
+        core::hint::spin_loop();
+    }
+    get(B_COUNT) >= target
+}
+
+/// Reading and writing the registers of a thread that runs, at this
+/// moment, on another core: the kernel has that core save them first, and
+/// the thread resumes with what was written.
+fn tcb_registers_of_a_thread_running_on_another_core(env: &mut Env) -> Outcome {
+    if env.info.num_cores < 2 {
+        return Ok(());
+    }
+    let t = env.spawn_stopped(spin_count, 0)?;
+    tcb::set_affinity(t.tcb, 1).ctx("affinity 1")?;
+    tcb::resume(t.tcb).ctx("resume")?;
+    ensure!(spin_until_count(1000), "the thread on core 1 did not run");
+    let mut ctx = tcb::read_registers(t.tcb, false, UserContext::COUNT).ctx("read")?;
+    let spin = spin_count as *const () as u64;
+    ensure!(
+        ctx.pc >= spin && ctx.pc < spin + 0x100,
+        "PC {:#x} is not in the spinning function at {spin:#x}",
+        ctx.pc
+    );
+    // Redirect it: it must leave its loop for mark_and_stop(0xabcd).
+    ctx.pc = mark_and_stop as *const () as u64;
+    ctx.x[0] = 0xabcd;
+    tcb::write_registers(t.tcb, false, UserContext::COUNT, &ctx).ctx("write")?;
+    let mut spins = 0u64;
+    while get(B_ARG) != 0xabcd && spins < 200_000_000 {
+        spins += 1;
+        core::hint::spin_loop();
+    }
+    ensure!(
+        get(B_ARG) == 0xabcd,
+        "the running thread did not take the written registers (argument {:#x})",
+        get(B_ARG)
     );
     tcb::suspend(t.tcb).ctx("suspend")
 }

@@ -1,12 +1,12 @@
 //! User threads' register state, and the two halves of a kernel entry from
 //! EL0: the vectors save the registers straight into the running thread's
 //! TCB (through `PerCore::user_regs`), and [`restore_user`] loads a thread's
-//! registers and returns to EL0, releasing the kernel lock on the way.
+//! registers and returns to EL0, after the kernel lock is released.
 
 use core::arch::global_asm;
 use core::mem::offset_of;
 
-use super::percore::{STACK_TOP_OFFSET, USER_REGS_OFFSET};
+use super::percore::USER_REGS_OFFSET;
 
 /// A user thread's integer registers and the state `ERET` needs.
 #[repr(C)]
@@ -34,23 +34,28 @@ const _: () = assert!(offset_of!(UserRegs, elr) == 256);
 const _: () = assert!(offset_of!(UserRegs, tpidr_el0) == 272);
 
 unsafe extern "C" {
-    /// Loads `regs` into the CPU, releases the kernel lock by incrementing
-    /// the ticket word at `lock_serving` (a 32-bit store-release), resets
-    /// SP_EL2 to this core's stack top and returns to EL0.
+    /// Loads `regs` into the CPU, sets SP_EL2 to `stack_top` (this core's
+    /// empty kernel stack, for the next entry) and returns to EL0.
     ///
     /// # Safety
-    /// The kernel lock is held by this core; `regs` is the register area of
-    /// the thread this core runs next and holds a sanitised SPSR (EL0t).
-    pub fn restore_user(regs: *const UserRegs, lock_serving: *const u32) -> !;
+    /// `regs` is the register area of the thread this core runs next and
+    /// holds a sanitised SPSR (EL0t); this core has published it as
+    /// `PerCore::user_regs` and then released the kernel lock. Until this
+    /// core enters the kernel again, no other core writes that area: every
+    /// path that reads or writes a running thread's registers first waits
+    /// for the thread's core to leave user level (`sched::stall`,
+    /// `sched::remove`), which it does only after its next entry.
+    pub fn restore_user(regs: *const UserRegs, stack_top: u64) -> !;
 }
 
 global_asm!(
     r#"
-    // Common entry from EL0: the vector stub pushed x0/x1 on the kernel
-    // stack (SP_EL2, the core's empty stack) and put the slot in x1.
-    .section .text.vectors, "ax"
-    .global user_entry
-user_entry:
+    // The register save of every entry from EL0: the vector stub pushed
+    // x0/x1 on the kernel stack (SP_EL2, the core's empty stack); this
+    // stores all of the thread's registers into its TCB, through
+    // PerCore::user_regs, and leaves x0 = that register area. x1 and x4-x30
+    // keep their values (x7 the thread's own: the system call number).
+    .macro SAVE_USER_REGS
     mrs     x0, tpidr_el2
     ldr     x0, [x0, #{user_regs}]
     stp     x2, x3, [x0, #16]
@@ -76,12 +81,15 @@ user_entry:
     str     x2, [x0, #272]
     ldp     x2, x3, [sp], #16       // the thread's x0, x1
     stp     x2, x3, [x0, #0]
-    // The IPC fastpath's cases go straight to their handlers: a synchronous
-    // exception (slot 8) that is an SVC (EC 0x15) with Call or ReplyRecv in
-    // x7 (still the thread's own: nothing above changes it). x0 is the
-    // register area.
-    cmp     x1, #8
-    b.ne    1f
+    .endm
+
+    .section .text.vectors, "ax"
+    // A synchronous exception from AArch64 EL0 (vector slot 8). The IPC
+    // fastpath's cases go straight to their handlers: an SVC (EC 0x15)
+    // with Call or ReplyRecv in x7; they get x0, the register area.
+    .global user_entry_sync
+user_entry_sync:
+    SAVE_USER_REGS
     mrs     x2, esr_el2
     lsr     x2, x2, #26
     cmp     x2, #0x15
@@ -90,16 +98,22 @@ user_entry:
     b.eq    {fast_call}
     cmp     x7, #{reply_recv}
     b.eq    {fast_reply_recv}
-1:  mov     x0, x1
+1:  mov     x0, #8
+    bl      {handler}               // never returns: it ends in restore_user
+    b       .
+
+    // Every other entry from EL0; the vector stub put its slot in x1.
+    .global user_entry
+user_entry:
+    SAVE_USER_REGS
+    mov     x0, x1
     bl      {handler}               // never returns: it ends in restore_user
     b       .
 
     .section .text, "ax"
     .global restore_user
 restore_user:
-    mrs     x2, tpidr_el2
-    ldr     x2, [x2, #{stack_top}]
-    mov     sp, x2
+    mov     sp, x1
     ldp     x2, x3, [x0, #256]
     msr     elr_el2, x2
     msr     spsr_el2, x3
@@ -107,8 +121,6 @@ restore_user:
     msr     tpidr_el0, x2
     ldp     x30, x2, [x0, #240]
     msr     sp_el0, x2
-    ldp     x2, x3, [x0, #0]        // the thread's x0, x1: parked on this
-    stp     x2, x3, [sp, #-16]!     // core's private stack while x0/x1 work
     ldp     x2, x3, [x0, #16]
     ldp     x4, x5, [x0, #32]
     ldp     x6, x7, [x0, #48]
@@ -123,15 +135,10 @@ restore_user:
     ldp     x24, x25, [x0, #192]
     ldp     x26, x27, [x0, #208]
     ldp     x28, x29, [x0, #224]
-    // Everything is read from the TCB: now the lock can go.
-    ldr     w0, [x1]
-    add     w0, w0, #1
-    stlr    w0, [x1]
-    ldp     x0, x1, [sp], #16
+    ldp     x0, x1, [x0, #0]
     eret
 "#,
     user_regs = const USER_REGS_OFFSET,
-    stack_top = const STACK_TOP_OFFSET,
     handler = sym crate::kernel_entry::handle_user_entry,
     fast_call = sym crate::kernel_entry::handle_call,
     fast_reply_recv = sym crate::kernel_entry::handle_reply_recv,

@@ -44,7 +44,6 @@ pub struct PerCore {
 
 /// Offsets the assembly uses.
 pub const USER_REGS_OFFSET: usize = offset_of!(PerCore, user_regs);
-pub const STACK_TOP_OFFSET: usize = offset_of!(PerCore, stack_top);
 
 const _: () = assert!(core::mem::size_of::<PerCore>() == 64);
 

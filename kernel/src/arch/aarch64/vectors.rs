@@ -88,6 +88,14 @@ global_asm!(
     b       user_entry
     .endm
 
+    // Synchronous exceptions from AArch64 EL0 (system calls among them)
+    // have an entry of their own, which knows its slot.
+    .macro USER_SYNC_VECTOR
+    .balign 0x80
+    stp     x0, x1, [sp, #-16]!
+    b       user_entry_sync
+    .endm
+
     .section .text.vectors, "ax"
     .balign 0x800
     .global exception_vectors
@@ -100,7 +108,7 @@ exception_vectors:
     VECTOR 5
     VECTOR 6
     VECTOR 7
-    USER_VECTOR 8
+    USER_SYNC_VECTOR
     USER_VECTOR 9
     USER_VECTOR 10
     USER_VECTOR 11
