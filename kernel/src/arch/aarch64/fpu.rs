@@ -24,7 +24,8 @@ const CPTR_TRAP_EL0: u64 = 0b01 << 20;
 /// CPTR_EL2 with nothing trapped.
 const CPTR_NO_TRAP: u64 = sysreg::CPTR_EL2_HOST;
 
-/// Writes CPTR_EL2 if it differs from what this core has.
+/// Writes CPTR_EL2 if it differs from what this core has; the change is
+/// in effect for the next instruction.
 #[inline(always)]
 fn write_cptr(core: &mut PerCore, value: u64) {
     if core.cptr != value {
@@ -37,8 +38,22 @@ fn write_cptr(core: &mut PerCore, value: u64) {
     }
 }
 
-/// Called when `thread` (a TCB address) is about to run: FP stays
-/// untrapped if the registers are already its own, else trapped.
+/// Writes CPTR_EL2 if it differs, on the way out to EL0: no ISB, as the
+/// kernel makes no FP access before its ERET, which synchronises.
+#[inline(always)]
+fn write_cptr_for_exit(core: &mut PerCore, value: u64) {
+    if core.cptr != value {
+        // SAFETY: CPTR_EL2 only controls FP/SIMD traps, which matter for
+        // EL0 only here (the kernel is soft-float); the ERET that follows
+        // is a context synchronisation event.
+        unsafe { asm!("msr cptr_el2, {}", in(reg) value, options(nostack, preserves_flags)) };
+        core.cptr = value;
+    }
+}
+
+/// Called when `thread` (a TCB address) is about to run, on the way out to
+/// EL0: FP stays untrapped if the registers are already its own, else
+/// trapped.
 #[inline(always)]
 pub fn prepare(core: &mut PerCore, thread: u64) {
     let value = if core.fpu_owner == thread {
@@ -46,7 +61,7 @@ pub fn prepare(core: &mut PerCore, thread: u64) {
     } else {
         CPTR_TRAP_EL0
     };
-    write_cptr(core, value);
+    write_cptr_for_exit(core, value);
 }
 
 /// Handles an FP access trap of `thread`: saves the previous owner's
