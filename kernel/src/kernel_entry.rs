@@ -26,17 +26,9 @@ pub extern "C" fn handle_user_entry(slot: u64) -> ! {
     dispatch(slot, core, current)
 }
 
-/// Called by the vectors for an SVC with Call in x7: the IPC fastpath, or
-/// the slow path when the fastpath declines.
-pub extern "C" fn handle_call(_regs: *mut UserRegs) -> ! {
-    let (core, current) = enter();
-    if fastpath::enabled() {
-        fastpath::call(core, current);
-    }
-    slow_path(core, current)
-}
-
-/// Called by the vectors for an SVC with ReplyRecv in x7, as [`handle_call`].
+/// Called by the vectors for an SVC with ReplyRecv in x7: the IPC fastpath,
+/// or the slow path when the fastpath declines. (Call has its fastpath in
+/// assembly: `fastpath/call.rs`.)
 pub extern "C" fn handle_reply_recv(_regs: *mut UserRegs) -> ! {
     let (core, current) = enter();
     if fastpath::enabled() {
@@ -78,7 +70,7 @@ fn enter() -> (usize, u64) {
 /// The general handling of an entry from EL0, once [`enter`] is done.
 /// `extern "C"` so the fastpath's handlers can jump to it.
 #[inline(never)]
-extern "C" fn dispatch(slot: u64, core: usize, current: u64) -> ! {
+pub extern "C" fn dispatch(slot: u64, core: usize, current: u64) -> ! {
     match VectorKind::from_slot(slot) {
         Some(VectorKind::Lower64Sync) => handle_sync(core, current),
         Some(VectorKind::Lower64Irq) => irq::handle_pending(core),

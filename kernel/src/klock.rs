@@ -9,15 +9,19 @@
 use core::sync::atomic::{AtomicU32, Ordering};
 
 #[repr(C, align(64))]
-struct TicketLock {
+pub(crate) struct TicketLock {
     next: AtomicU32,
     serving: AtomicU32,
 }
 
-static KERNEL_LOCK: TicketLock = TicketLock {
+/// The lock (the Call fastpath, in assembly, takes and releases it too).
+pub(crate) static KERNEL_LOCK: TicketLock = TicketLock {
     next: AtomicU32::new(0),
     serving: AtomicU32::new(0),
 };
+
+/// Where `serving` is in the lock, for the assembly.
+pub(crate) const SERVING_OFFSET: usize = core::mem::offset_of!(TicketLock, serving);
 
 /// Takes the kernel lock.
 pub fn acquire() {

@@ -22,6 +22,15 @@ struct CoreQueues {
     current: u64,
 }
 
+/// Where the fields the Call fastpath (in assembly) uses are.
+pub(crate) mod offsets {
+    use super::CoreQueues;
+    use core::mem::offset_of;
+    pub const BITMAP: usize = offset_of!(CoreQueues, bitmap);
+    pub const WORDS: usize = offset_of!(CoreQueues, words);
+    pub const CURRENT: usize = offset_of!(CoreQueues, current);
+}
+
 static mut QUEUES: [CoreQueues; MAX_CPUS] = [const {
     CoreQueues {
         heads: [0; PRIORITIES],

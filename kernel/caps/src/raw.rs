@@ -66,6 +66,35 @@ pub const fn one_shot_reply(tcb: u64, can_grant: bool) -> [u64; 4] {
     [cap::tag::REPLY as u64 | (flags as u64) << 24, tcb, 0, 0]
 }
 
+/// Word 0's fields as numbers, for the Call fastpath, which is written in
+/// assembly (kernel/src/fastpath/call.rs). The tests tie each to
+/// [`Cap::encode`](crate::Cap::encode).
+pub mod word0 {
+    use crate::cap::{flag, tag};
+
+    /// The tag is the low byte.
+    pub const TAG_MASK: u64 = 0xff;
+    /// The tag of an endpoint capability.
+    pub const TAG_ENDPOINT: u64 = tag::ENDPOINT as u64;
+    /// The tag of a reply capability.
+    pub const TAG_REPLY: u64 = tag::REPLY as u64;
+    /// The tag of a CNode capability.
+    pub const TAG_CNODE: u64 = tag::CNODE as u64;
+    /// A CNode's radix is the byte at this bit.
+    pub const RADIX_SHIFT: u32 = 8;
+    /// Flags start at bit 24.
+    const FLAGS_SHIFT: u32 = 24;
+    /// The bit of a CNode that decodes a whole pointer in one level.
+    pub const CNODE_ONE_LEVEL_BIT: u32 = FLAGS_SHIFT + flag::ONE_LEVEL.trailing_zeros();
+    /// The bit of a master reply capability.
+    pub const REPLY_MASTER_BIT: u32 = FLAGS_SHIFT + flag::MASTER.trailing_zeros();
+    /// Word 0 of a one-shot reply capability that can grant, less the tag.
+    pub const REPLY_GRANT: u64 = (flag::GRANT as u64) << FLAGS_SHIFT;
+    /// An endpoint capability's rights (`tessera_abi::Rights` bits) start
+    /// at this bit.
+    pub const RIGHTS_SHIFT: u32 = 48;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -153,6 +182,48 @@ mod tests {
             };
             assert_eq!(reply(&w), r);
         }
+    }
+
+    #[test]
+    fn word0_numbers_agree_with_the_encoding() {
+        use word0::*;
+        let ep = Cap::Endpoint {
+            paddr: 0x4000_0020,
+            badge: 7,
+            rights: Rights::WRITE | Rights::GRANT_REPLY,
+        }
+        .encode();
+        assert_eq!(ep[0] & TAG_MASK, TAG_ENDPOINT);
+        assert_eq!(
+            (ep[0] >> RIGHTS_SHIFT) & 0xff,
+            (Rights::WRITE | Rights::GRANT_REPLY).bits()
+        );
+        let cn = Cap::CNode {
+            paddr: 0x4010_0000,
+            radix_bits: 12,
+            guard_bits: 52,
+            guard: 0,
+        }
+        .encode();
+        assert_eq!(cn[0] & TAG_MASK, TAG_CNODE);
+        assert_eq!((cn[0] >> RADIX_SHIFT) & 0xff, 12);
+        assert_ne!(cn[0] & (1 << CNODE_ONE_LEVEL_BIT), 0);
+        let master = Cap::Reply {
+            tcb: 0x4020_0800,
+            master: true,
+            can_grant: false,
+        }
+        .encode();
+        assert_eq!(master[0] & TAG_MASK, TAG_REPLY);
+        assert_ne!(master[0] & (1 << REPLY_MASTER_BIT), 0);
+        let granting = Cap::Reply {
+            tcb: 0x4020_0800,
+            master: false,
+            can_grant: true,
+        }
+        .encode();
+        assert_eq!(granting[0], TAG_REPLY | REPLY_GRANT);
+        assert_eq!(one_shot_reply(0x4020_0800, true), granting);
     }
 
     #[test]

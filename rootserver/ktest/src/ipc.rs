@@ -25,6 +25,7 @@ pub const CASES: &[Case] = &[
     case!(ipc_reply_recv_server),
     case!(ipc_call_across_vspaces),
     case!(ipc_call_reply_recv_above_the_main_thread),
+    case!(ipc_fastpath_message_lengths_and_labels),
     case!(ipc_call_across_cores),
     case!(ntfn_ping_pong_across_cores),
     case!(ipc_cap_transfer_with_grant),
@@ -60,6 +61,8 @@ const MR0: usize = 8; // 8..16: received registers
 const COUNT: usize = 20;
 /// The notification the pinger signals when it is done.
 const DONE_NOTIFICATION: usize = 40;
+/// The first failed round of `length_client` (0: none).
+const BAD_ROUND: usize = 41;
 const EXTRA: usize = 21;
 const UNWRAPPED: usize = 22;
 const CB0: usize = 23;
@@ -266,6 +269,70 @@ fn ipc_call_reply_recv_above_the_main_thread(env: &mut Env) -> Outcome {
         get(LABEL),
         get(MR0),
         get(MR0 + 1)
+    );
+    Ok(())
+}
+
+/// Answers each call with label + 1 and [length, Σ (i + 1)·MRi, badge].
+fn length_server(ep: u64) -> ! {
+    let mut r = ipc::recv(ep);
+    loop {
+        let n = r.info.length as usize;
+        let sum: u64 = (0..n.min(4)).map(|i| r.regs[i] * (i as u64 + 1)).sum();
+        let label = r.info.label + 1;
+        r = ipc::reply_recv(ep, Outgoing::new(label, &[n as u64, sum, r.badge]));
+    }
+}
+
+/// Calls with every message length the fastpath takes (0–4), twice each,
+/// and checks each answer; records the first bad round in BAD_ROUND.
+fn length_client(arg: u64) -> ! {
+    let (ep, badge, done) = unpack(arg);
+    let values = [11u64, 22, 33, 44];
+    for round in 1..=10u64 {
+        let n = ((round - 1) % 5) as usize;
+        let label = 0x20 + n as u64;
+        let r = ipc::call(ep, Outgoing::new(label, &values[..n]));
+        let sum: u64 = (0..n).map(|i| values[i] * (i as u64 + 1)).sum();
+        let good = r.info.label == label + 1
+            && r.info.length == 3
+            && r.regs[..3] == [n as u64, sum, badge];
+        if !good && get(BAD_ROUND) == 0 {
+            put(BAD_ROUND, round);
+            record(&r);
+        }
+        bump(COUNT);
+    }
+    let _ = ipc::signal(done);
+    loop {
+        ipc::recv(ep);
+    }
+}
+
+/// The fastpath's message copy: every length it handles, labels and the
+/// badge, checked on both sides (the slowpath scenario runs it too).
+fn ipc_fastpath_message_lengths_and_labels(env: &mut Env) -> Outcome {
+    let ep = env.alloc(ObjectType::Endpoint)?;
+    let badged = env.mint(ep, Rights::ALL, 0x77)?;
+    let done = env.alloc(ObjectType::Notification)?;
+    put(BAD_ROUND, 0);
+    env.spawn(length_server, ep, 1)?;
+    env.spawn(length_client, pack(badged, 0x77, done), 1)?;
+    ipc::wait(done);
+    ensure!(
+        get(COUNT) == 10,
+        "{} calls answered, expected 10",
+        get(COUNT)
+    );
+    ensure!(
+        get(BAD_ROUND) == 0,
+        "round {}: label {:#x}, length {}, MRs {} {} {:#x}",
+        get(BAD_ROUND),
+        get(LABEL),
+        get(LEN),
+        get(MR0),
+        get(MR0 + 1),
+        get(MR0 + 2)
     );
     Ok(())
 }

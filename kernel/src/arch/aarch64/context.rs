@@ -95,7 +95,7 @@ user_entry_sync:
     cmp     x2, #0x15
     b.ne    1f
     cmp     x7, #{call}
-    b.eq    {fast_call}
+    b.eq    fastpath_call
     cmp     x7, #{reply_recv}
     b.eq    {fast_reply_recv}
 1:  mov     x0, #8
@@ -140,7 +140,6 @@ restore_user:
 "#,
     user_regs = const USER_REGS_OFFSET,
     handler = sym crate::kernel_entry::handle_user_entry,
-    fast_call = sym crate::kernel_entry::handle_call,
     fast_reply_recv = sym crate::kernel_entry::handle_reply_recv,
     call = const tessera_abi::Syscall::Call as u64,
     reply_recv = const tessera_abi::Syscall::ReplyRecv as u64,

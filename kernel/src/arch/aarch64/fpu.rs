@@ -20,9 +20,9 @@ pub struct FpuState {
 }
 
 /// CPTR_EL2 (VHE layout) with FP/SIMD trapped at EL0 only.
-const CPTR_TRAP_EL0: u64 = 0b01 << 20;
+pub(crate) const CPTR_TRAP_EL0: u64 = 0b01 << 20;
 /// CPTR_EL2 with nothing trapped.
-const CPTR_NO_TRAP: u64 = sysreg::CPTR_EL2_HOST;
+pub(crate) const CPTR_NO_TRAP: u64 = sysreg::CPTR_EL2_HOST;
 
 /// Writes CPTR_EL2 if it differs from what this core has; the change is
 /// in effect for the next instruction.

@@ -27,8 +27,9 @@ use crate::object::object_ptr;
 use crate::object::tcb::{self, PendingFault, Tcb, ThreadState};
 use crate::sched;
 
-/// Calls the fastpath handled (kernels built with `stats`).
-#[cfg(feature = "stats")]
+mod call;
+
+/// Calls the fastpath handled (counted by kernels built with `stats`).
 static TAKEN: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
 
 /// How many calls the fastpath handled (0 without `stats`).
@@ -124,84 +125,6 @@ fn endpoint_cap(thread: u64, cptr: u64) -> Option<(u64, u64, Rights)> {
 #[inline(always)]
 fn partner_runs_next(priority: u8) -> bool {
     !sched::any_ready_here_at_or_above(priority)
-}
-
-/// Handles `caller`'s Call on the fastpath, never returning, or returns
-/// having changed nothing.
-#[inline(always)]
-pub fn call(core: usize, caller: u64) {
-    let c = tcb(caller);
-    let Some(length) = simple_message(c.regs.x[1]) else {
-        return;
-    };
-    let Some((ep, badge, rights)) = endpoint_cap(caller, c.regs.x[0]) else {
-        return;
-    };
-    if !rights.contains(Rights::WRITE)
-        || !rights.intersects(Rights::GRANT.union(Rights::GRANT_REPLY))
-    {
-        return;
-    }
-    let e = endpoint::get(ep);
-    if e.state != QueueState::Receiving as u64 {
-        return;
-    }
-    let receiver = e.head;
-    let r = tcb(receiver);
-    let master = tcb::slot_addr(caller, tcb::slot::REPLY);
-    let caller_slot = tcb::slot_addr(receiver, tcb::slot::CALLER);
-    let ttbr0 = r.ttbr0;
-    let ready = usize::from(r.core) == core
-        && ttbr0 != 0
-        && partner_runs_next(r.priority)
-        && raw::is_null(&cap_words(caller_slot))
-        && matches!(raw::reply(&cap_words(master)), Some((t, true, _)) if t == caller);
-    if !ready {
-        return;
-    }
-
-    // Take the receiver off the endpoint (it is the head).
-    let next = r.ep_next;
-    e.head = next;
-    if next == 0 {
-        e.tail = 0;
-        e.state = QueueState::Idle as u64;
-    } else {
-        tcb(next).ep_prev = 0;
-    }
-    let r = tcb(receiver);
-    r.ep_next = 0;
-    r.ep_prev = 0;
-    r.blocked_on = 0;
-
-    // The one-shot reply cap, linked after the caller's master reply cap.
-    // SAFETY: both slots are TCB slots of live threads; the master slot's
-    // next link, if any, is a live slot (the derivation tree's invariant).
-    unsafe {
-        let m = &mut *slot_words(master);
-        let old_next = m[raw::NEXT];
-        let reply = raw::one_shot_reply(caller, rights.contains(Rights::GRANT));
-        *slot_words(caller_slot) = [
-            reply[0], reply[1], reply[2], reply[3], master, old_next, 0, 0,
-        ];
-        m[raw::NEXT] = caller_slot;
-        if old_next != 0 {
-            (*slot_words(old_next))[raw::PREV] = caller_slot;
-        }
-    }
-
-    let c = tcb(caller);
-    let info = c.regs.x[1];
-    let mrs = [c.regs.x[2], c.regs.x[3], c.regs.x[4], c.regs.x[5]];
-    c.state = ThreadState::BlockedOnReply;
-    let r = tcb(receiver);
-    copy_message(&mut r.regs.x, mrs, length);
-    r.regs.x[0] = badge;
-    r.regs.x[1] = delivered_info(info);
-    r.state = ThreadState::Running;
-    count_taken();
-    sched::set_current_here(receiver);
-    kernel_entry::run_in_space(receiver, ttbr0)
 }
 
 /// Handles `server`'s ReplyRecv on the fastpath, never returning, or
