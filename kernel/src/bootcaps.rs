@@ -263,6 +263,7 @@ fn untyped_caps(
             paddr: block.paddr,
             size_bits: block.size_bits,
             free_index: 0,
+            zeroed_to: 0,
             is_device,
         })?;
         info.untyped_list[count] = UntypedDesc {

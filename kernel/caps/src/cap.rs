@@ -14,7 +14,7 @@
 //! | 0 | 48–55 | rights |
 //! | 1 | all | physical address (the TCB's for a reply capability) |
 //! | 2 | all | badge, guard, watermark or mapped virtual address |
-//! | 3 | all | zero (reserved) |
+//! | 3 | all | an Untyped's zeroed mark; zero (reserved) for the others |
 //!
 //! Decoding is strict: it accepts exactly the words that [`Cap::encode`]
 //! produces for a well-formed capability ([`Cap::is_well_formed`]), so a
@@ -148,6 +148,11 @@ pub enum Cap {
         free_index: u64,
         /// Device memory: only frames and smaller device untypeds.
         is_device: bool,
+        /// RAM between the watermark and this offset is known to be zero
+        /// (none when it is not above the watermark), so Retype need not
+        /// zero it again; at most the region's size, 0 for device memory.
+        /// See `RetypePlan::dirty_range`.
+        zeroed_to: u64,
     },
     /// A synchronous IPC endpoint.
     Endpoint {
@@ -356,12 +361,14 @@ impl Cap {
                 size_bits,
                 free_index,
                 is_device,
+                zeroed_to,
             } => Fields {
                 tag: tag::UNTYPED,
                 a: size_bits,
                 flags: flags(&[(is_device, flag::DEVICE)]),
                 w1: paddr,
                 w2: free_index,
+                w3: zeroed_to,
                 ..d
             },
             Cap::Endpoint {
@@ -490,6 +497,7 @@ impl Cap {
                 size_bits: f.a,
                 free_index: f.w2,
                 is_device: f.has(flag::DEVICE),
+                zeroed_to: f.w3,
             },
             tag::ENDPOINT => Cap::Endpoint {
                 paddr: f.w1,
@@ -630,8 +638,14 @@ impl Cap {
             Cap::Untyped {
                 size_bits,
                 free_index,
+                is_device,
+                zeroed_to,
                 ..
-            } => pow2(size_bits).is_some_and(|size| u128::from(free_index) <= size),
+            } => pow2(size_bits).is_some_and(|size| {
+                u128::from(free_index) <= size
+                    && u128::from(zeroed_to) <= size
+                    && (!is_device || zeroed_to == 0)
+            }),
             Cap::CNode {
                 radix_bits,
                 guard_bits,
@@ -832,18 +846,21 @@ mod tests {
                 paddr: 0,
                 size_bits: 3,
                 free_index: 0,
+                zeroed_to: 0,
                 is_device: false,
             },
             Cap::Untyped {
                 paddr: 0,
                 size_bits: 12,
                 free_index: 4097,
+                zeroed_to: 0,
                 is_device: false,
             },
             Cap::Untyped {
                 paddr: 0xffff_f000_0000,
                 size_bits: 30,
                 free_index: 0,
+                zeroed_to: 0,
                 is_device: false,
             },
             Cap::CNode {

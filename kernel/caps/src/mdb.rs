@@ -252,6 +252,7 @@ fn mark_full_if_copied(source: Cap, copy: &Cap) -> Cap {
             size_bits,
             is_device,
             free_index,
+            ..
         } if same_object_as(&source, copy) => {
             let full = pow2(size_bits)
                 .and_then(|s| u64::try_from(s).ok())
@@ -261,6 +262,7 @@ fn mark_full_if_copied(source: Cap, copy: &Cap) -> Cap {
                 size_bits,
                 is_device,
                 free_index: full,
+                zeroed_to: 0,
             }
         }
         other => other,

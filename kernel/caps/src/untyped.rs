@@ -6,8 +6,14 @@
 //! Objects are placed from the watermark up, each aligned to its size.
 //! Deleting objects does not lower the watermark; when the Untyped has no
 //! children left, all its objects are gone and the next Retype starts
-//! again from 0 (the kernel zeroes the region up to the old watermark
-//! first, preemptibly).
+//! again from 0.
+//!
+//! New objects must be zero. The kernel zeroes their memory before it
+//! makes them, a bounded amount per kernel entry: a Retype that needs more
+//! records how far it got in the Untyped's `zeroed_to` mark (RAM from the
+//! watermark up to the mark is zero) and is restarted, and the next entry
+//! carries on from the mark ([`RetypePlan::dirty_range`],
+//! [`RetypePlan::partly_zeroed`]).
 
 use tessera_abi::{Error, ObjectType};
 
@@ -95,6 +101,7 @@ pub fn plan_retype(
         size_bits: ut_bits,
         free_index,
         is_device,
+        ..
     } = *untyped
     else {
         return Err(SyscallError::plain(Error::InvalidCapability));
@@ -178,9 +185,68 @@ impl RetypePlan {
         new_object_cap(self.object_type, paddr, self.size_bits, self.is_device)
     }
 
+    /// The part of the objects' memory, as offsets from the Untyped's
+    /// start, that is not known to be zero and must be zeroed before the
+    /// objects are made: None when there is none, and always for device
+    /// memory (never zeroed) and for Untyped objects (which zero their own
+    /// memory when they are used).
+    pub fn dirty_range(&self, untyped: &Cap) -> Option<(u64, u64)> {
+        let Cap::Untyped {
+            paddr, is_device, ..
+        } = *untyped
+        else {
+            return None;
+        };
+        if is_device || self.object_type == ObjectType::Untyped {
+            return None;
+        }
+        let offset = self.first_paddr.checked_sub(paddr)?;
+        let from = offset.max(self.clean_to(untyped));
+        (from < self.new_free_index).then_some((from, self.new_free_index))
+    }
+
+    /// How far from the start the Untyped is known to be zero for this
+    /// Retype: its mark, unless it resets over old objects (then nothing
+    /// is known).
+    fn clean_to(&self, untyped: &Cap) -> u64 {
+        match *untyped {
+            Cap::Untyped {
+                free_index,
+                zeroed_to,
+                ..
+            } if !(self.reset && free_index > 0) => zeroed_to,
+            _ => 0,
+        }
+    }
+
+    /// The Untyped's capability when a kernel entry has zeroed the dirty
+    /// range up to `to` and stops there: the watermark at the objects'
+    /// start (raised over alignment padding, or lowered to it on a reset,
+    /// where nothing lives) and the zeroed mark at `to`, so that the next
+    /// entry's [`dirty_range`](Self::dirty_range) starts at `to`.
+    pub fn partly_zeroed(&self, untyped: &Cap, to: u64) -> Cap {
+        match *untyped {
+            Cap::Untyped {
+                paddr,
+                size_bits,
+                is_device,
+                ..
+            } => Cap::Untyped {
+                paddr,
+                size_bits,
+                is_device,
+                free_index: self.first_paddr.saturating_sub(paddr),
+                zeroed_to: to,
+            },
+            other => other,
+        }
+    }
+
     /// The Untyped's capability after the Retype: its watermark moved to
-    /// the end of the new objects.
+    /// the end of the new objects, and its zeroed mark kept where it still
+    /// describes zero memory above them.
     pub fn updated_untyped(&self, untyped: &Cap) -> Cap {
+        let clean_to = self.clean_to(untyped);
         match *untyped {
             Cap::Untyped {
                 paddr,
@@ -192,6 +258,11 @@ impl RetypePlan {
                 size_bits,
                 is_device,
                 free_index: self.new_free_index,
+                zeroed_to: if is_device {
+                    0
+                } else {
+                    clean_to.max(self.new_free_index)
+                },
             },
             other => other,
         }
@@ -215,6 +286,7 @@ pub fn new_object_cap(
                 paddr,
                 size_bits,
                 free_index: 0,
+                zeroed_to: 0,
                 is_device,
             }
         }

@@ -29,6 +29,7 @@ fn untyped() -> impl Strategy<Value = Cap> {
             paddr,
             size_bits,
             free_index: f % ((1u64 << size_bits) + 1),
+            zeroed_to: 0,
             is_device,
         })
     })
@@ -138,6 +139,7 @@ fn raw_cap() -> impl Strategy<Value = Cap> {
                     paddr: x,
                     size_bits: a,
                     free_index: y,
+                    zeroed_to: 0,
                     is_device: p,
                 },
                 2 => Cap::Endpoint {
@@ -283,6 +285,7 @@ fn malformed_values_are_handled_without_panics() {
             paddr: u64::MAX,
             size_bits: 255,
             free_index: u64::MAX,
+            zeroed_to: 0,
             is_device: true,
         },
         Cap::CNode {

@@ -447,6 +447,7 @@ impl Model {
                     paddr: REGIONS[region],
                     size_bits: REGION_BITS,
                     free_index: 0,
+                    zeroed_to: 0,
                     is_device: false,
                 };
                 self.root(self.empty(dest), cap);
@@ -616,6 +617,7 @@ fn a_scripted_history() {
         paddr: REGIONS[0],
         size_bits: REGION_BITS,
         free_index: 0,
+        zeroed_to: 0,
         is_device: false,
     };
     let a = addr;
@@ -675,6 +677,7 @@ fn a_badge_minted_again_after_deletion() {
         paddr: REGIONS[1],
         size_bits: REGION_BITS,
         free_index: 0,
+        zeroed_to: 0,
         is_device: false,
     };
     let a = addr;

@@ -86,6 +86,7 @@ fn untyped() -> impl Strategy<Value = Cap> {
             paddr: k << 22,
             size_bits,
             free_index: if fresh { 0 } else { (1u64 << size_bits) / 2 },
+            zeroed_to: 0,
             is_device,
         },
     )
@@ -156,9 +157,100 @@ fn errors_carry_reply_details() {
         size_bits: 12,
         free_index: 0x800,
         is_device: false,
+        zeroed_to: 0,
     };
     let e = plan_retype(&ut, true, ObjectType::Tcb, 0, 2).unwrap_err();
     assert_eq!((e.error, e.details), (Error::NotEnoughMemory, [0x800, 0]));
     let e = plan_retype(&ut, true, ObjectType::CNode, 40, 1).unwrap_err();
     assert_eq!((e.error, e.details), (Error::RangeError, [1, 28]));
+}
+
+/// Memory as the kernel's zeroing sees it: one flag per 16-byte granule
+/// (the smallest object), true where it may hold old data.
+struct Memory {
+    dirty: Vec<bool>,
+}
+
+impl Memory {
+    const GRANULE: u64 = 16;
+
+    fn set(&mut self, from: u64, to: u64, dirty: bool) {
+        for g in (from / Self::GRANULE)..to.div_ceil(Self::GRANULE) {
+            self.dirty[g as usize] = dirty;
+        }
+    }
+
+    fn all_zero(&self, from: u64, to: u64) -> bool {
+        ((from / Self::GRANULE)..to.div_ceil(Self::GRANULE)).all(|g| !self.dirty[g as usize])
+    }
+}
+
+proptest! {
+    /// Whatever the order of Retypes, deletions and preemptions (a random
+    /// zeroing budget per kernel entry), every object but an Untyped is made
+    /// from memory that is all zero. Memory starts dirty (boot does not
+    /// zero it), and an object's memory is dirty once made (its user wrote
+    /// to it).
+    #[test]
+    fn objects_are_made_from_zeroed_memory(
+        ops in proptest::collection::vec(
+            (0usize..5, 1u64..6, 0u64..2, 16u64..0x6000),
+            1..60,
+        )
+    ) {
+        const UT_BITS: u8 = 16;
+        let types = [
+            (ObjectType::Endpoint, 0),
+            (ObjectType::Notification, 0),
+            (ObjectType::Frame4K, 0),
+            (ObjectType::Untyped, 12),
+            (ObjectType::CNode, 4),
+        ];
+        let mut memory = Memory { dirty: vec![true; (1usize << UT_BITS) / 16] };
+        let mut ut = Cap::Untyped {
+            paddr: 0x4000_0000,
+            size_bits: UT_BITS,
+            free_index: 0,
+            is_device: false,
+            zeroed_to: 0,
+        };
+        let mut live = 0u64;
+        for (kind, count, delete_all, budget) in ops {
+            if delete_all == 1 && kind == 0 {
+                live = 0;
+                continue;
+            }
+            let (t, size_bits) = types[kind];
+            let has_children = live > 0;
+            let Ok(mut plan) = plan_retype(&ut, has_children, t, size_bits, count) else {
+                continue;
+            };
+            // Kernel entries until the objects are made.
+            loop {
+                if let Some((from, to)) = plan.dirty_range(&ut) {
+                    let stop = to.min(from + budget);
+                    memory.set(from, stop, false);
+                    if stop < to {
+                        ut = plan.partly_zeroed(&ut, stop);
+                        plan = plan_retype(&ut, has_children, t, size_bits, count)
+                            .expect("a restarted Retype plans again");
+                        continue;
+                    }
+                }
+                break;
+            }
+            let offset = plan.first_paddr - 0x4000_0000;
+            if t != ObjectType::Untyped {
+                prop_assert!(
+                    memory.all_zero(offset, plan.new_free_index),
+                    "{t:?} x{count} made over dirty memory at {offset:#x}..{:#x}",
+                    plan.new_free_index
+                );
+            }
+            memory.set(offset, plan.new_free_index, true);
+            ut = plan.updated_untyped(&ut);
+            prop_assert!(ut.is_well_formed(), "{ut:?}");
+            live += count;
+        }
+    }
 }

@@ -144,6 +144,7 @@ fn make_pool(inv: &Invoker) -> Result<Outcome, SyscallError> {
         size_bits: 12,
         free_index: 4096,
         is_device: false,
+        zeroed_to: 4096,
     };
     let _ = mdb::update_cap(&mut KernelSlots, ut_slot, full);
     set_pool(index, paddr);

@@ -1,4 +1,12 @@
 //! Untyped memory: Retype makes new objects out of it.
+//!
+//! New objects must be zero. Retype zeroes their memory first, at most
+//! [`ZERO_CHUNK`] bytes per kernel entry: a Retype that needs more records
+//! how far it got in the Untyped capability (its zeroed mark) and restarts,
+//! and the next entry carries on from there, so one entry's work is
+//! bounded whatever the objects' size. `tessera_caps::untyped` decides
+//! what needs zeroing (and a host model test checks that objects are only
+//! ever made from zero memory).
 
 use tessera_abi::{Error, Label, ObjectType};
 use tessera_caps::{Cap, RetypePlan, SlotAddr, SlotStore, SyscallError, mdb, plan_retype};
@@ -7,8 +15,12 @@ use super::cnode::{KernelSlots, slot_addr};
 use super::object_ptr;
 use super::tcb::{self, Tcb};
 use crate::arch::aarch64::boot_mmu::phys_to_virt;
+use crate::arch::aarch64::cpu;
 use crate::cspace;
 use crate::invocation::{Invoker, Outcome, expect_label};
+
+/// Bytes one kernel entry zeroes for a Retype before the call restarts.
+pub const ZERO_CHUNK: u64 = 256 * 1024;
 
 /// A checked Retype: nothing can fail in `perform`.
 struct Retype {
@@ -22,8 +34,40 @@ struct Retype {
 
 pub fn invoke(invoker: &Invoker, slot: SlotAddr, cap: &Cap) -> Result<Outcome, SyscallError> {
     let retype = decode(invoker, slot, cap)?;
+    if !zero_step(&retype) {
+        // Preempted: the call runs again later and carries on where this
+        // entry stopped (its arguments are still in the registers).
+        let t = invoker.tcb();
+        t.regs.elr = t.regs.elr.wrapping_sub(4);
+        crate::sched::yield_current(cpu::core_index());
+        return Ok(Outcome::NoReply);
+    }
     perform(&retype);
     Ok(Outcome::ok())
+}
+
+/// Zeroes the next chunk of the objects' memory that is not known to be
+/// zero. True when none is left; else records the progress in the
+/// Untyped capability (the call then restarts).
+fn zero_step(r: &Retype) -> bool {
+    let Some((from, to)) = r.plan.dirty_range(&r.untyped) else {
+        return true;
+    };
+    let Cap::Untyped { paddr, .. } = r.untyped else {
+        return true;
+    };
+    let stop = to.min(from.saturating_add(ZERO_CHUNK));
+    // SAFETY: [from, stop) lies inside the Untyped's RAM (the plan places
+    // the objects there), past every live object made from it (after the
+    // watermark, or anywhere when it has no children left), under the
+    // linear map.
+    unsafe { cpu::zero_memory(phys_to_virt(paddr + from), stop - from) };
+    if stop == to {
+        return true;
+    }
+    let progress = r.plan.partly_zeroed(&r.untyped, stop);
+    let _ = mdb::update_cap(&mut KernelSlots, r.untyped_slot, progress);
+    false
 }
 
 fn decode(invoker: &Invoker, slot: SlotAddr, cap: &Cap) -> Result<Retype, SyscallError> {
@@ -77,17 +121,10 @@ fn decode(invoker: &Invoker, slot: SlotAddr, cap: &Cap) -> Result<Retype, Syscal
     })
 }
 
+/// Makes the objects (in memory that is already zero, see the module
+/// documentation) and raises the watermark over them.
 fn perform(r: &Retype) {
     let plan = &r.plan;
-    if !plan.is_device {
-        let bytes = plan.count << plan.object_bits;
-        // SAFETY: the plan places the objects inside the Untyped, after its
-        // watermark (or from 0 when it has no children left), so no live
-        // object uses this memory; RAM is under the linear map.
-        unsafe {
-            core::ptr::write_bytes(phys_to_virt(plan.first_paddr) as *mut u8, 0, bytes as usize)
-        };
-    }
     for i in 0..plan.count {
         let (Some(paddr), Some(cap)) = (plan.object_paddr(i), plan.cap_for(i)) else {
             continue;
@@ -106,7 +143,8 @@ fn perform(r: &Retype) {
 /// What zeroed memory does not already make a valid object of.
 fn init_object(object_type: ObjectType, paddr: u64) {
     if object_type == ObjectType::Tcb {
-        // SAFETY: paddr is a fresh, zeroed TCB-sized object (perform).
+        // SAFETY: paddr is a fresh, zeroed TCB-sized object in RAM (TCBs
+        // are never made in device memory), nothing else refers to it.
         let t = unsafe { &mut *object_ptr::<Tcb>(paddr) };
         t.init();
         t.set_name("thread");

@@ -25,6 +25,7 @@ pub const CASES: &[Case] = &[
     case!(untyped_objects_aligned_after_watermark),
     case!(untyped_watermark_restarts_when_children_deleted),
     case!(untyped_new_objects_are_zeroed),
+    case!(untyped_large_object_zeroed_over_several_entries),
     case!(untyped_device_refuses_kernel_objects),
     case!(untyped_device_gives_frames),
     case!(untyped_root_not_a_cnode),
@@ -286,6 +287,46 @@ fn untyped_new_objects_are_zeroed(env: &mut Env) -> Outcome {
     for i in 0..512 {
         let w = peek(va2 + i * 8);
         ensure!(w == 0, "word {i} of a new frame is {w:#x}");
+    }
+    Ok(())
+}
+
+/// A 2 MiB frame over memory an earlier one dirtied: the kernel zeroes it
+/// in chunks over several entries (the Retype restarts in between), and
+/// all of it reads zero.
+fn untyped_large_object_zeroed_over_several_entries(env: &mut Env) -> Outcome {
+    const LARGE: u64 = 2 << 20;
+    let ut = env.untyped(21)?;
+    let map_large = |env: &mut Env, frame: u64| -> Result<u64, crate::harness::Reason> {
+        let va = env.res.reserve_va(LARGE >> 12, 21).ctx("reserving 2 MiB")?;
+        env.res
+            .map_frame(frame, env.res.vspace, va, Rights::READ_WRITE)
+            .ctx("mapping the 2 MiB frame")?;
+        Ok(va)
+    };
+    let f = env.free_slot()?;
+    env.retype_into(ut, ObjectType::Frame2M, 0, f, 1)
+        .ctx("a 2 MiB frame")?;
+    let va = map_large(env, f)?;
+    // Old data every 4 KiB, in the first and last words.
+    for page in 0..LARGE / 4096 {
+        poke(va + page * 4096, 0xfeed_0000 + page);
+        poke(va + page * 4096 + 4088, 0xbeef_0000 + page);
+    }
+    cnode::revoke(env.slot(ut)).ctx("revoke the Untyped")?;
+    let g = env.free_slot()?;
+    env.retype_into(ut, ObjectType::Frame2M, 0, g, 1)
+        .ctx("a 2 MiB frame again")?;
+    let va2 = map_large(env, g)?;
+    for page in 0..LARGE / 4096 {
+        for offset in [0, 2048, 4088] {
+            let w = peek(va2 + page * 4096 + offset);
+            ensure!(
+                w == 0,
+                "byte {:#x} of the new frame holds {w:#x}",
+                page * 4096 + offset
+            );
+        }
     }
     Ok(())
 }

@@ -33,6 +33,7 @@ fn untyped(paddr: u64, size_bits: u8) -> Cap {
         paddr,
         size_bits,
         free_index: 0,
+        zeroed_to: 0,
         is_device: false,
     }
 }
@@ -116,6 +117,7 @@ fn derive_rules() {
         paddr: 0,
         size_bits: 20,
         free_index: 4096,
+        zeroed_to: 0,
         is_device: true,
     };
     assert_eq!(derive(&ut), Ok(ut));
@@ -334,6 +336,7 @@ fn objects() {
             paddr: 0,
             size_bits: 12,
             free_index: 64,
+            zeroed_to: 0,
             is_device: false
         }
     ));

@@ -63,6 +63,7 @@ fn ut() -> Cap {
         paddr: 0x10_0000,
         size_bits: 16,
         free_index: 0,
+        zeroed_to: 0,
         is_device: false,
     }
 }
@@ -167,6 +168,7 @@ fn untyped_copy_is_a_child_and_fills_the_source() {
         paddr: 0x10_0000,
         size_bits: 16,
         free_index: 0x40,
+        zeroed_to: 0,
         is_device: false,
     };
     update_cap(&mut s, U, with_watermark).unwrap();
@@ -177,6 +179,7 @@ fn untyped_copy_is_a_child_and_fills_the_source() {
             paddr: 0x10_0000,
             size_bits: 16,
             free_index: 0x1_0000,
+            zeroed_to: 0,
             is_device: false
         }
     );
@@ -259,6 +262,7 @@ fn update_keeps_the_node() {
         paddr: 0x10_0000,
         size_bits: 16,
         free_index: 0x1_0000,
+        zeroed_to: 0,
         is_device: false,
     };
     update_cap(&mut s, U, full).unwrap();

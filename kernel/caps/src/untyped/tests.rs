@@ -6,6 +6,7 @@ fn ut(free_index: u64, is_device: bool) -> Cap {
         paddr: 0x4000_0000,
         size_bits: 16,
         free_index,
+        zeroed_to: 0,
         is_device,
     }
 }
@@ -33,9 +34,75 @@ fn first_retype_starts_at_the_base() {
             paddr: 0x4000_0000,
             size_bits: 16,
             free_index: 128,
+            zeroed_to: 128,
             is_device: false
         }
     );
+}
+
+fn marked(free_index: u64, zeroed_to: u64) -> Cap {
+    Cap::Untyped {
+        paddr: 0x4000_0000,
+        size_bits: 16,
+        free_index,
+        zeroed_to,
+        is_device: false,
+    }
+}
+
+#[test]
+fn memory_not_known_zero_is_dirty() {
+    // Nothing known: all of the objects.
+    let p = plan_retype(&marked(0x40, 0), true, ObjectType::Endpoint, 0, 2).unwrap();
+    assert_eq!(p.dirty_range(&marked(0x40, 0)), Some((0x40, 0x80)));
+    // Zero up to 0x60 already: the rest only.
+    assert_eq!(p.dirty_range(&marked(0x40, 0x60)), Some((0x60, 0x80)));
+    // Zero beyond the objects: nothing, and the mark stays above them.
+    assert_eq!(p.dirty_range(&marked(0x40, 0x100)), None);
+    assert_eq!(p.updated_untyped(&marked(0x40, 0x100)), marked(0x80, 0x100));
+}
+
+#[test]
+fn a_reset_over_old_objects_knows_nothing_zero() {
+    // No children, watermark 0x200: the old objects are dirty, whatever
+    // the mark said about the memory above them.
+    let p = plan_retype(&marked(0x200, 0x400), false, ObjectType::Endpoint, 0, 1).unwrap();
+    assert!(p.reset);
+    assert_eq!(p.dirty_range(&marked(0x200, 0x400)), Some((0, 0x20)));
+    assert_eq!(p.updated_untyped(&marked(0x200, 0x400)), marked(0x20, 0x20));
+}
+
+#[test]
+fn a_preempted_retype_carries_on_from_its_mark() {
+    let big = |free_index, zeroed_to| Cap::Untyped {
+        paddr: 0x4000_0000,
+        size_bits: 24,
+        free_index,
+        zeroed_to,
+        is_device: false,
+    };
+    // A 4 MiB frame over old objects (a reset): zeroed in two steps.
+    let p = plan_retype(&big(0x1000, 0), false, ObjectType::Frame2M, 0, 2).unwrap();
+    assert_eq!(p.dirty_range(&big(0x1000, 0)), Some((0, 0x40_0000)));
+    let after_one = p.partly_zeroed(&big(0x1000, 0), 0x20_0000);
+    assert_eq!(after_one, big(0, 0x20_0000));
+    // The restarted call plans again on the updated capability.
+    let p = plan_retype(&after_one, false, ObjectType::Frame2M, 0, 2).unwrap();
+    assert_eq!(p.dirty_range(&after_one), Some((0x20_0000, 0x40_0000)));
+    assert_eq!(p.updated_untyped(&after_one), big(0x40_0000, 0x40_0000));
+}
+
+#[test]
+fn untyped_objects_and_device_memory_are_not_zeroed() {
+    let p = plan_retype(&marked(0, 0), true, ObjectType::Untyped, 12, 2).unwrap();
+    assert_eq!(p.dirty_range(&marked(0, 0)), None);
+    let dev = ut(0, true);
+    let p = plan_retype(&dev, false, ObjectType::Frame4K, 0, 1).unwrap();
+    assert_eq!(p.dirty_range(&dev), None);
+    assert!(matches!(
+        p.updated_untyped(&dev),
+        Cap::Untyped { zeroed_to: 0, .. }
+    ));
 }
 
 #[test]
@@ -80,6 +147,7 @@ fn the_whole_region_as_one_object() {
             paddr: 0x4000_0000,
             size_bits: 16,
             free_index: 0,
+            zeroed_to: 0,
             is_device: false
         })
     );
