@@ -79,7 +79,10 @@ fn decode(invoker: &Invoker, slot: SlotAddr, cap: &Cap) -> Result<Retype, Syscal
 
 fn perform(r: &Retype) {
     let plan = &r.plan;
-    if !plan.is_device {
+    // Device memory is never zeroed; nor is an Untyped child, since every
+    // object made from it is zeroed then (so carving a page out of a large
+    // Untyped by halving it does not clear the whole Untyped).
+    if !plan.is_device && plan.object_type != ObjectType::Untyped {
         let bytes = plan.count << plan.object_bits;
         // SAFETY: the plan places the objects inside the Untyped, after its
         // watermark (or from 0 when it has no children left), so no live
