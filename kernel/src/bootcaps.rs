@@ -242,8 +242,10 @@ fn walk(
 }
 
 /// Untyped capabilities for the free RAM and for device memory (the
-/// physical address space below RAM, except the interrupt controller and
-/// the kernel console's UART, which the kernel drives itself).
+/// physical address space below RAM, except the interrupt controller, which
+/// the kernel drives itself). The console UART is included: the user-level
+/// serial driver owns it, and the kernel only writes its own log lines to
+/// it, which needs no exclusive use of the device.
 fn untyped_caps(
     free: &FreeMemory,
     platform: &Platform,
@@ -290,8 +292,7 @@ fn device_memory(platform: &Platform) -> FreeMemory {
     let kernel_owned = platform
         .gic
         .iter()
-        .flat_map(|g| core::iter::once(g.dist).chain(g.redists.iter().copied()))
-        .chain(platform.uart.iter().map(|u| u.region));
+        .flat_map(|g| core::iter::once(g.dist).chain(g.redists.iter().copied()));
     for r in kernel_owned {
         if let Some(range) = Range::from_base_size(r.base & !0xfff, r.size + (r.base & 0xfff)) {
             let _ = devices.remove(Range {

@@ -24,7 +24,9 @@ pub const ARCHIVE_VADDR: u64 = 0x0000_7e00_0000_0000;
 pub const BOOT_INFO_VADDR: u64 = 0x0000_7f00_0000_0000;
 pub const IPC_BUFFER_VADDR: u64 = BOOT_INFO_VADDR + 0x1000;
 pub const STACK_TOP: u64 = 0x0000_7fff_0000_0000;
-pub const STACK_PAGES: u64 = 16;
+/// 128 KiB: decoding the system description (about 12 KiB, copied a few
+/// times on the way out of the decoder) and building it need more than 64.
+pub const STACK_PAGES: u64 = 32;
 /// The rootserver runs at the highest priority on the boot core.
 const ROOTSERVER_PRIORITY: u8 = 255;
 /// The rootserver's ASID (ASID 0 means "no address space").

@@ -102,6 +102,7 @@ pub fn problems(parsed: &Parsed, ending: Ending) -> Vec<String> {
         Ending::Exited(code) => problems.push(format!("QEMU exited with status {code}")),
         Ending::Signalled(signal) => problems.push(format!("QEMU was ended by signal {signal}")),
         Ending::TimedOut { secs } => problems.push(format!("timed out after {secs} s")),
+        Ending::Stopped => problems.push("stopped by the runner".into()),
     }
     for e in &parsed.errors {
         problems.push(format!("bench: error: {e}"));
@@ -238,7 +239,7 @@ pub fn run(layout: &Layout, extra: &str) -> Result<ExitCode> {
         gdb: false,
         deterministic: true,
     };
-    let capture = console::run(qemu::command(&config), &log, TIMEOUT, &[])?;
+    let capture = console::run(qemu::command(&config), &log, TIMEOUT, &[], None)?;
     let output = String::from_utf8_lossy(&capture.output);
     let parsed = parse(&output);
     let problems = problems(&parsed, capture.ending);

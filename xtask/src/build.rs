@@ -8,7 +8,7 @@ use std::process::Command;
 use anyhow::{Context, Result, bail};
 
 use crate::exec::{self, find_in_path, note};
-use crate::{archive, image};
+use crate::{archive, components, image, systems};
 
 /// The kernel's target: no FP/SIMD registers in kernel code, so user threads'
 /// FP state can be switched lazily and is never clobbered by the kernel.
@@ -54,6 +54,12 @@ impl Variant {
             Self::Test => Some("test-hooks,stats"),
             Self::Bench => Some("test-hooks"),
         }
+    }
+
+    /// Whether the image carries test programs: the kernel test suite,
+    /// test-only components and the scenarios' system descriptions.
+    pub fn has_test_programs(self) -> bool {
+        self != Self::Default
     }
 
     /// The user programs built besides the ones every variant has.
@@ -136,8 +142,10 @@ pub struct Artifacts {
 /// Builds `variant`: kernel, user programs, flat image and boot archive.
 pub fn build(layout: &Layout, variant: Variant) -> Result<Artifacts> {
     ensure_rust_target(layout)?;
+    let components = components::discover(&layout.workspace)?;
+    let mut entries = archive::entries(&layout.release_dir(USER_TARGET), variant, &components);
     // Validated before anything is built: a bad description stops here.
-    let system = compile_system_description(layout)?;
+    let systems = compile_system_descriptions(layout, variant, &entries)?;
     let out = layout.artifacts(variant);
     std::fs::create_dir_all(&out.dir)
         .with_context(|| format!("cannot create {}", out.dir.display()))?;
@@ -170,11 +178,19 @@ pub fn build(layout: &Layout, variant: Variant) -> Result<Artifacts> {
     for program in USER_PROGRAMS.iter().chain(variant.extra_programs()) {
         users.args(["-p", program]);
     }
+    for c in &components {
+        if variant.has_test_programs() || !c.test_only {
+            users.args(["-p", &c.package]);
+        }
+    }
     exec::run(&mut users)?;
 
     write_image(&out)?;
-    let mut entries = archive::entries(&layout.release_dir(USER_TARGET), variant);
-    entries.push(archive::system(system));
+    entries.extend(
+        systems
+            .into_iter()
+            .map(|(name, bytes)| archive::system(&name, bytes)),
+    );
     let size = archive::write(&entries, &out.archive)?;
     note!(
         "wrote {} ({} entries, {size} bytes)",
@@ -184,21 +200,22 @@ pub fn build(layout: &Layout, variant: Variant) -> Result<Artifacts> {
     Ok(out)
 }
 
-/// The system description the boot archive carries.
-pub const SYSTEM_DESCRIPTION: &str = "systems/default.toml";
 /// Cores of the machine `cargo xtask run` and the tests start.
 const CORES: u32 = 4;
 
-/// Validates `systems/default.toml` and compiles it for the rootserver;
-/// every rule it breaks is reported, naming the file and the entry.
-fn compile_system_description(layout: &Layout) -> Result<Vec<u8>> {
-    let path = layout.workspace.join(SYSTEM_DESCRIPTION);
-    note!("validating {SYSTEM_DESCRIPTION}");
-    let options = tessera_sysdesc::Options {
-        cores: CORES,
-        archive_entries: None,
-    };
-    tessera_sysdesc::build_image(&path, &options).map_err(|e| anyhow::anyhow!("{e}"))
+/// Validates the system descriptions `variant`'s image carries against
+/// its program `entries` and compiles them for the rootserver; every rule
+/// they break is reported, naming the file and the entry.
+fn compile_system_descriptions(
+    layout: &Layout,
+    variant: Variant,
+    entries: &[archive::Entry],
+) -> Result<Vec<(String, Vec<u8>)>> {
+    let sources = systems::discover(&layout.workspace, variant)?;
+    let names: Vec<_> = sources.iter().map(|s| s.name.as_str()).collect();
+    note!("validating system descriptions: {}", names.join(", "));
+    let programs: Vec<String> = entries.iter().map(|e| e.name.clone()).collect();
+    systems::compile(&sources, &programs, CORES)
 }
 
 /// Converts kernel.elf into kernel.bin, which must carry the Image header.
@@ -258,7 +275,7 @@ mod tests {
             text.len()
         ));
         std::fs::create_dir_all(dir.join("systems")).unwrap();
-        std::fs::write(dir.join(SYSTEM_DESCRIPTION), text).unwrap();
+        std::fs::write(dir.join("systems/default.toml"), text).unwrap();
         (
             Layout {
                 workspace: dir.clone(),
@@ -268,25 +285,38 @@ mod tests {
         )
     }
 
+    fn entries_of(layout: &Layout, variant: Variant) -> Vec<archive::Entry> {
+        let components = components::discover(&layout.workspace).unwrap();
+        archive::entries(&layout.release_dir(USER_TARGET), variant, &components)
+    }
+
     #[test]
-    fn the_shipped_system_description_compiles() {
+    fn the_shipped_system_descriptions_compile() {
         let layout = Layout::detect().unwrap();
-        let bytes = compile_system_description(&layout).unwrap();
-        assert!(bytes.starts_with(b"TSYS"));
+        for variant in [Variant::Default, Variant::Test] {
+            let entries = entries_of(&layout, variant);
+            let systems = compile_system_descriptions(&layout, variant, &entries).unwrap();
+            assert_eq!(systems[0].0, "default");
+            assert!(systems.iter().all(|(_, bytes)| bytes.starts_with(b"TSYS")));
+        }
     }
 
     #[test]
     fn a_bad_system_description_stops_the_build_naming_file_and_entry() {
         let text = "[[component]]\nname = \"a\"\nprogram = \"a\"\npriority = 300\n";
         let (layout, dir) = workspace_with(text);
-        let e = compile_system_description(&layout).unwrap_err().to_string();
+        let entries = entries_of(&layout, Variant::Default);
+        let e = compile_system_descriptions(&layout, Variant::Default, &entries)
+            .unwrap_err()
+            .to_string();
         let _ = std::fs::remove_dir_all(dir);
-        assert!(
-            e.contains("systems/default.toml") || e.contains("default.toml"),
-            "{e}"
-        );
+        assert!(e.contains("systems/default.toml"), "{e}");
         assert!(e.contains("component \"a\""), "{e}");
         assert!(e.to_lowercase().contains("priority"), "{e}");
+        assert!(
+            e.contains("a program must be an entry of the boot archive"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -20,6 +20,12 @@ use crate::verdict::Ending;
 const POLL: Duration = Duration::from_millis(50);
 /// How long to wait for the last output once QEMU has ended.
 const DRAIN: Duration = Duration::from_secs(5);
+/// How long a run goes on after its stop condition held, so that lines
+/// printed just after (a late fault) are still judged.
+const GRACE: Duration = Duration::from_secs(1);
+
+/// A condition on the output so far that ends the run (after [`GRACE`]).
+pub type StopWhen<'a> = &'a dyn Fn(&[u8]) -> bool;
 
 /// What a captured run produced.
 #[derive(Debug)]
@@ -30,9 +36,16 @@ pub struct Capture {
     pub elapsed: Duration,
 }
 
-/// Runs `cmd` (its stdio is replaced) until it exits or `timeout` passes,
-/// writing its output to `log` and typing `input` into its stdin.
-pub fn run(cmd: Command, log: &Path, timeout: Duration, input: &[InputStep]) -> Result<Capture> {
+/// Runs `cmd` (its stdio is replaced) until it exits, `timeout` passes or
+/// `stop_when` has held for [`GRACE`], writing its output to `log` and
+/// typing `input` into its stdin.
+pub fn run(
+    cmd: Command,
+    log: &Path,
+    timeout: Duration,
+    input: &[InputStep],
+    stop_when: Option<StopWhen<'_>>,
+) -> Result<Capture> {
     let mut typist = Typist::new(input)?;
     let start = Instant::now();
     let (mut child, chunks) = spawn(cmd, log, !input.is_empty())?;
@@ -41,9 +54,13 @@ pub fn run(cmd: Command, log: &Path, timeout: Duration, input: &[InputStep]) -> 
         output: Vec::new(),
         open: true,
     };
-    let watched = console.watch(&mut child, start + timeout, &mut typist);
+    let watched = console.watch(&mut child, start + timeout, &mut typist, stop_when);
     let elapsed = start.elapsed();
     let ending = match watched {
+        Ok(Some(Ending::Stopped)) => {
+            kill(&mut child);
+            Ending::Stopped
+        }
         Ok(Some(ending)) => ending,
         Ok(None) => {
             kill(&mut child);
@@ -93,22 +110,31 @@ struct Console {
 }
 
 impl Console {
-    /// Collects output and types input until the process exits (giving how)
-    /// or the deadline passes (giving `None`; the process still runs).
+    /// Collects output and types input until the process exits (giving how),
+    /// `stop_when` has held for [`GRACE`] (giving `Stopped`; the process
+    /// still runs) or the deadline passes (giving `None`; likewise).
     fn watch(
         &mut self,
         child: &mut Child,
         deadline: Instant,
         typist: &mut Typist,
+        stop_when: Option<StopWhen<'_>>,
     ) -> Result<Option<Ending>> {
         let mut stdin = child.stdin.take();
+        let mut stop_at = None;
         loop {
             if let Some(status) = child.try_wait()? {
                 return Ok(Some(exit_ending(status)));
             }
             let now = Instant::now();
+            if stop_at.is_some_and(|at| now >= at) {
+                return Ok(Some(Ending::Stopped));
+            }
             if now >= deadline {
                 return Ok(None);
+            }
+            if stop_at.is_none() && stop_when.is_some_and(|f| f(&self.output)) {
+                stop_at = Some(now + GRACE);
             }
             let wait = POLL.min(deadline - now);
             if self.open {
@@ -284,7 +310,7 @@ mod tests {
 
         let mut cmd = Command::new("sh");
         cmd.args(["-c", "echo out; echo err >&2; exit 3"]);
-        let capture = run(cmd, &log, Duration::from_secs(20), &[]).unwrap();
+        let capture = run(cmd, &log, Duration::from_secs(20), &[], None).unwrap();
         assert_eq!(capture.ending, Ending::Exited(3));
         let text = String::from_utf8(capture.output).unwrap();
         assert!(text.contains("out\n") && text.contains("err\n"), "{text}");
@@ -296,9 +322,16 @@ mod tests {
 
         let mut cmd = Command::new("sh");
         cmd.args(["-c", "echo started; exec sleep 30"]);
-        let capture = run(cmd, &log, Duration::from_millis(300), &[]).unwrap();
+        let capture = run(cmd, &log, Duration::from_millis(300), &[], None).unwrap();
         assert_eq!(capture.ending, Ending::TimedOut { secs: 0 });
         assert_eq!(capture.output, b"started\n");
+
+        let mut cmd = Command::new("sh");
+        cmd.args(["-c", "echo ready; exec sleep 30"]);
+        let ready = |out: &[u8]| out.ends_with(b"ready\n");
+        let capture = run(cmd, &log, Duration::from_secs(20), &[], Some(&ready)).unwrap();
+        assert_eq!(capture.ending, Ending::Stopped);
+        assert!(capture.elapsed < Duration::from_secs(10));
 
         let steps = [InputStep {
             wait_for: "name\\? $",
@@ -306,7 +339,7 @@ mod tests {
         }];
         let mut cmd = Command::new("sh");
         cmd.args(["-c", "printf 'name? '; read n; echo \"hello $n\""]);
-        let capture = run(cmd, &log, Duration::from_secs(20), &steps).unwrap();
+        let capture = run(cmd, &log, Duration::from_secs(20), &steps, None).unwrap();
         assert_eq!(capture.ending, Ending::Exited(0));
         assert_eq!(capture.output, b"name? hello tessera\n");
         let _ = std::fs::remove_dir_all(&dir);

@@ -1,5 +1,6 @@
 //! Converting the kernel ELF into the flat arm64 `Image` that QEMU loads like
-//! a Linux kernel (at RAM base + `text_offset`, with the device tree in x0).
+//! a Linux kernel (at RAM base + `text_offset`, with the device tree in x0),
+//! and stripping user programs for the boot archive ([`strip_program`]).
 //!
 //! Done here with the `object` crate because rustup's `rust-objcopy` does not
 //! work on the project's machines.
@@ -152,6 +153,34 @@ fn load_segments(data: &[u8]) -> Result<Vec<Segment<'_>>, ImageError> {
         });
     }
     Ok(segments)
+}
+
+/// A user program as the boot archive carries it: the ELF header, the
+/// program headers and the segments' file bytes, without the section
+/// headers and what only they describe (debug info, symbols), which come
+/// after the segments in the file. The loaders read program headers only;
+/// the rootserver maps the whole archive one capability per page, so every
+/// byte saved is a slot saved.
+pub fn strip_program(data: &[u8]) -> Result<Vec<u8>, ImageError> {
+    let elf_err = |e: object::Error| ImageError::Elf(e.to_string());
+    let header = FileHeader64::<Endianness>::parse(data).map_err(elf_err)?;
+    let endian = header.endian().map_err(elf_err)?;
+    let headers = header.program_headers(endian, data).map_err(elf_err)?;
+    let phoff = header.e_phoff(endian);
+    let phsize = u64::from(header.e_phentsize(endian)) * headers.len() as u64;
+    let mut end = (phoff + phsize).max(u64::from(header.e_ehsize(endian)));
+    for ph in headers {
+        end = end.max(ph.p_offset(endian) + ph.p_filesz(endian));
+    }
+    if headers.is_empty() || end > data.len() as u64 {
+        return Err(ImageError::NoLoadSegments);
+    }
+    let mut out = data[..end as usize].to_vec();
+    // e_shoff (8 bytes at 40), e_shnum and e_shstrndx (2 bytes at 60, 62):
+    // no section headers.
+    out[40..48].fill(0);
+    out[60..64].fill(0);
+    Ok(out)
 }
 
 /// Checks that `image` carries the arm64 Image header magic.
@@ -326,6 +355,26 @@ mod tests {
             elf_to_image(&elf(elf::EM_AARCH64, &loads)),
             Err(ImageError::TooLarge { .. })
         ));
+    }
+
+    #[test]
+    fn stripping_keeps_headers_and_segments_and_drops_the_rest() {
+        let mut file = elf(
+            elf::EM_AARCH64,
+            &[load(BASE, b"text"), load(BASE + 16, b"data")],
+        );
+        let program = file.clone();
+        // What a linker puts after the segments: debug info, symbols and
+        // the section header table it points to.
+        file.extend_from_slice(&[0xdb; 100]);
+        let shoff = file.len() as u64;
+        file[40..48].copy_from_slice(&shoff.to_le_bytes());
+        file[60..62].copy_from_slice(&3u16.to_le_bytes());
+        file.extend_from_slice(&[0x5e; 3 * 64]);
+        let stripped = strip_program(&file).unwrap();
+        assert_eq!(stripped, program);
+        assert_eq!(elf_to_image(&stripped), elf_to_image(&file));
+        assert!(strip_program(b"not an ELF file").is_err());
     }
 
     #[test]

@@ -5,11 +5,13 @@ mod apt;
 mod archive;
 mod bench;
 mod build;
+mod components;
 mod console;
 mod exec;
 mod image;
 mod qemu;
 mod scenarios;
+mod systems;
 mod test;
 mod verdict;
 

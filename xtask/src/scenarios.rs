@@ -32,6 +32,11 @@ pub struct Scenario {
     /// line reporting one case of an in-QEMU suite; each such line adds to
     /// the run's totals (the scenario itself still counts once).
     pub sub_results: Option<&'static str>,
+    /// The system runs on (components never shut the machine down): once
+    /// every `expect` line has appeared, the runner waits a second more
+    /// for late lines and stops QEMU; `exit_status` is not used, and QEMU
+    /// exiting by itself is a failure.
+    pub stop_when_expected: bool,
 }
 
 /// Typed console input: once `wait_for` matches the output (it need not end a
@@ -52,6 +57,7 @@ const BASE: Scenario = Scenario {
     forbid: &[PANICKED],
     input: &[],
     sub_results: None,
+    stop_when_expected: false,
 };
 
 /// The exit status the kernel gives QEMU (semihosting exit) when it stops on
@@ -65,14 +71,22 @@ pub const SCENARIOS: &[Scenario] = &[
         expect: &[
             r"^Tessera \d+\.\d+\.\d+",
             r"^boot: EL2, VHE on, MMU on, D-cache on, I-cache on",
-            // Test images carry the kernel suite (`ktest`) as well, and
-            // every image the compiled system description.
-            r"^archive: 5 entries",
+            // Test images carry the test-only component `faulty`, the
+            // kernel suite (`ktest`) and the scenarios' system
+            // descriptions as well as the default one.
+            r"^archive: 12 entries",
             r"^archive:\s+rootserver\s+\d+ bytes",
             r"^archive:\s+vmm\s+\d+ bytes",
             r"^archive:\s+rtos\s+\d+ bytes",
+            r"^archive:\s+faulty\s+\d+ bytes",
+            r"^archive:\s+ping\s+\d+ bytes",
+            r"^archive:\s+pong\s+\d+ bytes",
+            r"^archive:\s+serial\s+\d+ bytes",
             r"^archive:\s+ktest\s+\d+ bytes",
             r"^archive:\s+system\s+\d+ bytes",
+            r"^archive:\s+system\.bad-memory\s+\d+ bytes",
+            r"^archive:\s+system\.echo\s+\d+ bytes",
+            r"^archive:\s+system\.fault\s+\d+ bytes",
             r"^smp: 4 of 4 cores online",
             r"^timer: ticking on 4 of 4 cores",
             r"^test: boot checks passed",
@@ -115,7 +129,7 @@ pub const SCENARIOS: &[Scenario] = &[
             r"^rootserver: archive has vmm \(\d+ bytes\)",
             r"^rootserver: archive has rtos \(\d+ bytes\)",
             // systems/default.toml, decoded by the no_std rootserver.
-            r"^rootserver: system description: 2 components, 1 memory regions, 2 channels, 0 interrupts, 0 devices",
+            r#"^rootserver: system description "default": 3 components, 1 memory regions, 5 channels, 1 interrupts, 1 devices"#,
             r"^tessera: shutdown requested by user level \(status 0\)",
         ],
         forbid: &["FATAL", "^fault:", PANICKED],
@@ -151,6 +165,129 @@ pub const SCENARIOS: &[Scenario] = &[
         sub_results: Some("^ktest: (PASS|FAIL) "),
         ..BASE
     },
+    // The serial driver alone (systems/tests/echo.toml): what is typed on
+    // the console comes back, by interrupt, and each line is reported.
+    Scenario {
+        name: "serial-echo",
+        append: "tessera.system=echo",
+        expect: &[
+            r#"^rootserver: system description "echo": 1 components, 0 memory regions, 0 channels, 1 interrupts, 1 devices"#,
+            r"^rootserver: started serial \(program serial, core 0, priority 200\)",
+            r"^serial: ready on core 0, interrupt 33 \(id 0\)",
+            r"^hello tessera$",
+            r#"^serial: input line "hello tessera"$"#,
+            r"^42$",
+            r#"^serial: input line "42"$"#,
+        ],
+        input: &[
+            InputStep {
+                wait_for: r"serial: ready on core 0",
+                text: "hello tessera\r",
+            },
+            // A terminal's CR LF ends one line, not two.
+            InputStep {
+                wait_for: r#"serial: input line "hello tessera""#,
+                text: "42\r\n",
+            },
+        ],
+        forbid: &[
+            "FATAL",
+            PANICKED,
+            "^fault:",
+            "faulted",
+            r#"^serial: input line ""$"#,
+            "^serial: .*cannot",
+        ],
+        stop_when_expected: true,
+        ..BASE
+    },
+    // The default system: ping (core 0) and pong (core 1) play ping-pong
+    // by shared memory and notifications, then by protected calls, all
+    // printing through the serial driver.
+    Scenario {
+        name: "components-pingpong",
+        append: "tessera.system=default",
+        // About 1.5 s on an idle host; each cross-core wake-up waits for
+        // the host to schedule a vCPU thread, and on a loaded two-core host
+        // the 4000 of them took up to a minute.
+        timeout_secs: 180,
+        expect: &[
+            r#"^rootserver: system description "default": 3 components, 1 memory regions, 5 channels, 1 interrupts, 1 devices"#,
+            r"^rootserver: started serial \(program serial, core 0, priority 200\)",
+            r"^rootserver: started ping \(program ping, core 0, priority 100\)",
+            r"^rootserver: started pong \(program pong, core 1, priority 110\)",
+            r#"^rootserver: system "default" running, 3 components"#,
+            r"^serial: ready on core 0, interrupt 33",
+            r"^pong: ready on core 1, shared region at 0x5000",
+            r"^ping: 1000 notification round trips with pong$",
+            r"^ping: 1000 protected calls answered by pong$",
+            r"^pong: answered 1000 calls and 1000 notifications$",
+            r"^ping: done$",
+        ],
+        forbid: COMPONENT_FORBID,
+        stop_when_expected: true,
+        ..BASE
+    },
+    // systems/tests/fault.toml: the default system plus `faulty`, which
+    // reads an unmapped address. The rootserver reports and stops it; the
+    // others finish their ping-pong.
+    Scenario {
+        name: "component-fault",
+        append: "tessera.system=fault",
+        // As components-pingpong.
+        timeout_secs: 180,
+        expect: &[
+            r#"^rootserver: system description "fault": 4 components"#,
+            r"^rootserver: started faulty \(program faulty, core 2, priority 150\)",
+            r"^faulty: reading address 0x10 on core 2$",
+            r"^rootserver: component faulty faulted: data access translation fault, level \d at 0x10 \(pc 0x[0-9a-f]+, ESR 0x[0-9a-f]+\)$",
+            r"^rootserver: component faulty stopped$",
+            r"^ping: 1000 protected calls answered by pong$",
+            r"^pong: answered 1000 calls and 1000 notifications$",
+            r"^ping: done$",
+        ],
+        forbid: &[
+            "FATAL",
+            PANICKED,
+            "^fault:",
+            "the read returned",
+            r"component (serial|ping|pong) faulted",
+            "^(ping|pong|serial): .*(cannot|failed|came back)",
+        ],
+        stop_when_expected: true,
+        ..BASE
+    },
+    // systems/tests/bad-memory.toml: valid, but its region's physical
+    // address is no free RAM. The rootserver names the entry and starts
+    // nothing.
+    Scenario {
+        name: "rootserver-build-error",
+        append: "tessera.system=bad-memory",
+        expect: &[
+            r#"^rootserver: system description "bad-memory": 1 components"#,
+            r#"^rootserver: cannot build system "bad-memory": memory_region "nowhere": taking its physical memory: physical page 0x8000000: no Untyped capability covers it; no component started$"#,
+        ],
+        forbid: &[
+            "FATAL",
+            PANICKED,
+            "^fault:",
+            "^serial:",
+            "^rootserver: started",
+        ],
+        stop_when_expected: true,
+        ..BASE
+    },
+];
+
+/// What no component scenario may print: a kernel failure, a thread
+/// fault (the kernel's report, or the rootserver's), a component's error.
+const COMPONENT_FORBID: &[&str] = &[
+    "FATAL",
+    PANICKED,
+    "^fault:",
+    "faulted",
+    "^(ping|pong|serial): .*(cannot|failed|came back)",
+    "^rootserver: cannot",
 ];
 
 /// Looks a scenario up by name.
@@ -210,7 +347,11 @@ mod tests {
                 "panic",
                 "rootserver",
                 "kernel-suite",
-                "kernel-suite-slowpath"
+                "kernel-suite-slowpath",
+                "serial-echo",
+                "components-pingpong",
+                "component-fault",
+                "rootserver-build-error",
             ]
         );
         assert_eq!(find("fault").map(|s| s.exit_status), Some(3));
@@ -220,5 +361,26 @@ mod tests {
         assert_eq!(suite.timeout_secs, 300);
         assert!(suite.forbid.contains(&"^ktest: FAIL"));
         assert!(suite.sub_results.is_some());
+        let running: Vec<_> = SCENARIOS
+            .iter()
+            .filter(|s| s.stop_when_expected)
+            .map(|s| s.name)
+            .collect();
+        assert_eq!(
+            running,
+            [
+                "serial-echo",
+                "components-pingpong",
+                "component-fault",
+                "rootserver-build-error"
+            ]
+        );
+        // A run that stops once its lines appeared must still check some.
+        assert!(
+            SCENARIOS
+                .iter()
+                .filter(|s| s.stop_when_expected)
+                .all(|s| s.expect.len() >= 2)
+        );
     }
 }

@@ -14,11 +14,12 @@ use crate::build::{self, Artifacts, Layout, Variant};
 use crate::exec::{self, note};
 use crate::scenarios::{self, SCENARIOS, Scenario};
 use crate::verdict;
-use crate::{console, qemu};
+use crate::{components, console, qemu};
 
 /// The crates that build only for the AArch64 targets (they hold
-/// inline assembly for EL2 or EL0). `tessera-rt` is not one: its assembly is
-/// compiled out on the host, where its pure logic is tested.
+/// inline assembly for EL2 or EL0), besides the component programs under
+/// `components/`. `tessera-rt` is not one: its assembly is compiled out on
+/// the host, where its pure logic is tested.
 const TARGET_ONLY_CRATES: [&str; 6] = [
     "tessera-kernel",
     "tessera-rootserver",
@@ -98,6 +99,9 @@ fn host_tests(layout: &Layout) -> Result<Tally> {
     for krate in TARGET_ONLY_CRATES {
         cmd.args(["--exclude", krate]);
     }
+    for component in components::discover(&layout.workspace)? {
+        cmd.args(["--exclude", &component.package]);
+    }
     cmd.stdout(Stdio::piped());
     note!("{}", exec::describe(&cmd));
     let mut child = cmd.spawn().context("cannot start cargo test")?;
@@ -170,7 +174,17 @@ fn run_scenario(scenario: &Scenario, artifacts: &Artifacts, logs: &Path) -> Resu
         deterministic: false,
     };
     let timeout = Duration::from_secs(scenario.timeout_secs);
-    let capture = console::run(qemu::command(&config), &log, timeout, scenario.input)?;
+    let expected = verdict::Expected::new(scenario.expect);
+    let all_expected = |out: &[u8]| expected.all_in(&String::from_utf8_lossy(out));
+    let stop_when: Option<console::StopWhen<'_>> =
+        scenario.stop_when_expected.then_some(&all_expected);
+    let capture = console::run(
+        qemu::command(&config),
+        &log,
+        timeout,
+        scenario.input,
+        stop_when,
+    )?;
     let output = String::from_utf8_lossy(&capture.output);
     let secs = capture.elapsed.as_secs_f64();
     let verdict = verdict::judge(scenario, &output, capture.ending);

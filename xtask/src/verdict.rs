@@ -15,6 +15,9 @@ pub enum Ending {
     TimedOut {
         secs: u64,
     },
+    /// Stopped by the runner once every expected line had appeared (a
+    /// scenario whose system runs on, `stop_when_expected`).
+    Stopped,
 }
 
 /// The console lines of `output`, without line terminators (`\r\n` from the
@@ -41,11 +44,18 @@ pub fn judge(scenario: &Scenario, output: &str, ending: Ending) -> Result<(), Ve
             "QEMU was ended by signal {signal}, expected exit status {}",
             scenario.exit_status
         )),
+        Ending::Exited(code) if scenario.stop_when_expected => problems.push(format!(
+            "QEMU exited (status {code}), but the system should have kept running"
+        )),
         Ending::Exited(code) if code != scenario.exit_status => problems.push(format!(
             "exit status {code}, expected {}",
             scenario.exit_status
         )),
         Ending::Exited(_) => {}
+        Ending::Stopped if !scenario.stop_when_expected => {
+            problems.push("stopped by the runner, expected QEMU to exit".into())
+        }
+        Ending::Stopped => {}
     }
     if let (Some(m), false) = (&missing, matches!(ending, Ending::TimedOut { .. })) {
         problems.push(m.describe());
@@ -55,6 +65,25 @@ pub fn judge(scenario: &Scenario, output: &str, ending: Ending) -> Result<(), Ve
         Ok(())
     } else {
         Err(problems)
+    }
+}
+
+/// Expected lines compiled once, to test output as it grows.
+pub struct Expected(Option<Vec<Regex>>);
+
+impl Expected {
+    /// Compiles `expect`; a bad regex makes every output fall short.
+    pub fn new(expect: &[&str]) -> Self {
+        Self(expect.iter().map(|p| Regex::new(p).ok()).collect())
+    }
+
+    /// Whether every expected regex matches a line of `output`, in order.
+    pub fn all_in(&self, output: &str) -> bool {
+        let Some(regexes) = &self.0 else {
+            return false;
+        };
+        let mut lines = lines(output).into_iter();
+        regexes.iter().all(|re| lines.any(|l| re.is_match(l)))
     }
 }
 
@@ -155,6 +184,7 @@ mod tests {
         forbid: &["FATAL", "(?i)panicked"],
         input: &[],
         sub_results: None,
+        stop_when_expected: false,
     };
 
     #[test]
@@ -230,6 +260,30 @@ mod tests {
     fn all_problems_are_listed() {
         let err = judge(&SCENARIO, "FATAL: x\n", Ending::Exited(1)).unwrap_err();
         assert_eq!(err.len(), 3, "{err:?}");
+    }
+
+    #[test]
+    fn running_systems_are_stopped_once_all_lines_appeared() {
+        let running = Scenario {
+            stop_when_expected: true,
+            ..SCENARIO
+        };
+        let out = "one\ntwo 1\nthree\n";
+        let expected = Expected::new(running.expect);
+        assert!(expected.all_in(out));
+        assert!(!expected.all_in("one\nthree\n"));
+        assert!(!expected.all_in("three\ntwo 1\none\n"));
+        assert!(!Expected::new(&["("]).all_in(out));
+        assert_eq!(judge(&running, out, Ending::Stopped), Ok(()));
+        let err = judge(&running, out, Ending::Exited(3)).unwrap_err();
+        assert_eq!(
+            err,
+            ["QEMU exited (status 3), but the system should have kept running"]
+        );
+        let err = judge(&SCENARIO, out, Ending::Stopped).unwrap_err();
+        assert_eq!(err, ["stopped by the runner, expected QEMU to exit"]);
+        let late = "one\ntwo 1\nthree\nFATAL: late\n";
+        assert!(judge(&running, late, Ending::Stopped).is_err());
     }
 
     #[test]

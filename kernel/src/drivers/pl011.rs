@@ -1,5 +1,7 @@
-//! A transmit-only PL011 UART driver for the kernel's console. (The
-//! user-level serial driver will own receive and interrupts.)
+//! A transmit-only PL011 UART driver for the kernel's console. The
+//! user-level serial driver (`components/serial`) owns receive and the
+//! UART's interrupt; both transmit (bytes written at the same moment may
+//! interleave, but neither changes the other's settings).
 
 use tock_registers::interfaces::{Readable, Writeable};
 use tock_registers::register_bitfields;

@@ -48,6 +48,7 @@ pub fn start_server(info: &'static BootInfo) -> (CPtr, Resources) {
         cnode_bits: server::CNODE_BITS,
         argument: server::ARGUMENT,
         scratch_va,
+        ..Spawn::default()
     };
     let child = process::spawn(&mut res, &spawn).unwrap_or_else(|e| bail!("spawning: {e:?}"));
     share_page(&mut res, page, child.vspace);

@@ -67,6 +67,7 @@ fn process_spawn_runs_in_its_own_spaces(env: &mut Env) -> Outcome {
         cnode_bits: CHILD_CNODE_BITS,
         argument: CHILD_ARGUMENT,
         scratch_va,
+        ..Spawn::default()
     };
     let child = match process::spawn(&mut env.res, &spawn) {
         Ok(p) => p,
@@ -99,6 +100,7 @@ fn process_spawn_rejects_a_bad_image(env: &mut Env) -> Outcome {
         cnode_bits: CHILD_CNODE_BITS,
         argument: 0,
         scratch_va,
+        ..Spawn::default()
     };
     match process::spawn(&mut env.res, &spawn) {
         Err(process::SpawnError::Elf(_)) => Ok(()),

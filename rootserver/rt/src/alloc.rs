@@ -12,6 +12,8 @@ use crate::error::InvocationError;
 use crate::invoke::{untyped, vspace};
 use crate::slots::{Exhausted, SlotAllocator};
 
+pub mod carve;
+
 /// Why an allocation failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AllocError {
@@ -103,9 +105,19 @@ impl UntypedAllocator {
 
     /// The RAM Untypeds of the boot-info page.
     pub fn from_boot_info(info: &BootInfo) -> Self {
+        Self::from_boot_info_where(info, false)
+    }
+
+    /// The device Untypeds of the boot-info page (they make frames only:
+    /// use them through [`carve::carve_frame`]).
+    pub fn devices_from_boot_info(info: &BootInfo) -> Self {
+        Self::from_boot_info_where(info, true)
+    }
+
+    fn from_boot_info_where(info: &BootInfo, device: bool) -> Self {
         let mut a = Self::new();
         for (i, u) in info.untypeds().iter().enumerate() {
-            if u.is_device == 0 {
+            if (u.is_device != 0) == device {
                 a.add(info.untyped.start + i as u64, u.size_bits, u.paddr);
             }
         }
@@ -227,7 +239,8 @@ impl Resources {
         Ok(start)
     }
 
-    /// Maps `frame` at `vaddr` in `vspace`, making page tables as needed.
+    /// Maps `frame` at `vaddr` in `vspace` (cacheable, executable where the
+    /// rights allow reading), making page tables as needed.
     pub fn map_frame(
         &mut self,
         frame: CPtr,
@@ -235,9 +248,22 @@ impl Resources {
         vaddr: u64,
         rights: Rights,
     ) -> Result<(), AllocError> {
+        self.map_frame_with(frame, vspace, vaddr, rights, VmAttributes::DEFAULT)
+    }
+
+    /// Maps `frame` at `vaddr` in `vspace` with `attrs`, making page tables
+    /// as needed.
+    pub fn map_frame_with(
+        &mut self,
+        frame: CPtr,
+        vspace: CPtr,
+        vaddr: u64,
+        rights: Rights,
+        attrs: VmAttributes,
+    ) -> Result<(), AllocError> {
         // Each missing level costs one round: at most three tables.
         for _ in 0..4 {
-            match vspace::map_frame(frame, vspace, vaddr, rights, VmAttributes::DEFAULT) {
+            match vspace::map_frame(frame, vspace, vaddr, rights, attrs) {
                 Err(e) if e.error == tessera_abi::Error::FailedLookup => {
                     let pt = self.alloc(ObjectType::PageTable, 0)?;
                     vspace::map_page_table(pt, vspace, vaddr)?;
@@ -255,8 +281,19 @@ impl Resources {
         vaddr: u64,
         rights: Rights,
     ) -> Result<CPtr, AllocError> {
+        self.map_new_page_with(vspace, vaddr, rights, VmAttributes::DEFAULT)
+    }
+
+    /// A fresh 4 KiB frame mapped at `vaddr` in `vspace` with `attrs`.
+    pub fn map_new_page_with(
+        &mut self,
+        vspace: CPtr,
+        vaddr: u64,
+        rights: Rights,
+        attrs: VmAttributes,
+    ) -> Result<CPtr, AllocError> {
         let frame = self.alloc(ObjectType::Frame4K, 0)?;
-        self.map_frame(frame, vspace, vaddr, rights)?;
+        self.map_frame_with(frame, vspace, vaddr, rights, attrs)?;
         Ok(frame)
     }
 

@@ -1,8 +1,11 @@
 //! The runtime library of Tessera's native user programs: the rootserver,
 //! the VMM, components and the kernel test suite. It wraps the kernel's
 //! system calls ([`syscall`], [`ipc`]) and object invocations ([`invoke`]),
-//! gives programs a start-up path and console logging, and allocates slots,
-//! Untyped memory, pages and threads ([`slots`], [`alloc`], [`thread`]).
+//! gives programs a start-up path and console logging ([`debug`],
+//! [`console`]), allocates slots, Untyped memory, pages and threads
+//! ([`slots`], [`alloc`], [`thread`]), starts programs ([`process`]),
+//! decodes fault messages ([`fault`]), and runs native components
+//! ([`component`](mod@component): the API components are written against).
 //!
 //! The inline assembly is compiled for AArch64 only, so the pure logic
 //! (message packing, error decoding, the allocators) is tested on the host.
@@ -14,8 +17,11 @@
 extern crate std;
 
 pub mod alloc;
+pub mod component;
+pub mod console;
 pub mod debug;
 pub mod error;
+pub mod fault;
 pub mod invoke;
 pub mod ipc;
 pub mod ipc_buffer;
@@ -29,3 +35,4 @@ pub mod timer;
 
 pub use error::{InvResult, InvocationError};
 pub use tessera_abi as abi;
+pub use tessera_component_info as component_info;

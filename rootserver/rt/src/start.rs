@@ -1,6 +1,6 @@
 //! Program start-up and ending.
 //!
-//! A program defines `main` with [`entry!`]; `_start` (the ELF entry) sets
+//! A program defines `main` with [`entry!`](crate::entry!); `_start` (the ELF entry) sets
 //! up nothing the kernel did not: the stack pointer is given, x0 carries the
 //! program's start argument (the boot-info page for the rootserver).
 
@@ -25,6 +25,8 @@ macro_rules! entry {
 
 /// Stops this thread for good: an undefined instruction, which the kernel
 /// reports to the thread's fault handler (or logs, and stops the thread).
+// On the host the body panics at once; on AArch64 it loops.
+#[cfg_attr(not(target_arch = "aarch64"), allow(clippy::never_loop))]
 pub fn stop_thread() -> ! {
     loop {
         #[cfg(target_arch = "aarch64")]

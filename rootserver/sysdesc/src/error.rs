@@ -14,7 +14,7 @@ pub enum Rule {
     Name,
     /// Two entries of one section share a name.
     UniqueName,
-    /// A reference to a component or region names none.
+    /// A reference to a component, region or channel names none.
     Reference,
     /// A program is not a simple boot-archive entry name.
     Program,
@@ -62,6 +62,13 @@ pub enum Rule {
     InterruptShared,
     /// A section has more entries than the packed form holds.
     TooMany,
+    /// A component's console is not an endpoint channel it calls.
+    Console,
+    /// A component has more channels and interrupts than local ids.
+    LocalIds,
+    /// A component has more regions and devices mapped than its info page
+    /// holds.
+    Areas,
     /// A section that is reserved for later issues is used.
     NotSupported,
 }
@@ -72,7 +79,7 @@ impl Rule {
         match self {
             Self::Name => "names must be 1 to 32 letters, digits, '_' or '-'",
             Self::UniqueName => "names must be unique within their section",
-            Self::Reference => "every component and region it names must exist",
+            Self::Reference => "every component, region and channel it names must exist",
             Self::Program => {
                 "a program must be a simple boot-archive entry name (1 to 32 of a-z, 0-9, '_', '-'; not \"rootserver\")"
             }
@@ -109,6 +116,11 @@ impl Rule {
             Self::PpiTrigger => "PPI 28 (the EL2 virtual timer) is level-triggered",
             Self::InterruptShared => "each interrupt goes to at most one component",
             Self::TooMany => "a section may not have more entries than the packed form holds",
+            Self::Console => "a component's console must be an endpoint channel it calls (from)",
+            Self::LocalIds => {
+                "a component may have at most 63 channels and interrupts together (local ids 0-62)"
+            }
+            Self::Areas => "a component may have at most 32 memory regions and devices mapped",
             Self::NotSupported => {
                 "partitions and virtual machines are not supported yet (reserved for later issues)"
             }

@@ -40,9 +40,10 @@ mod validate;
 mod proptests;
 
 pub use packed::{
-    Channel, ChannelKind, Component, DecodeError, Device, Interrupt, MAGIC, Mapping, Region,
-    Rights, System, Trigger, VERSION, decode,
+    Channel, ChannelKind, Component, DecodeError, Device, End, Interrupt, MAGIC, Mapping, Region,
+    Rights, Role, System, Trigger, VERSION, decode,
 };
+pub use tessera_component_info::{MAX_AREAS, MAX_LOCAL_IDS};
 
 #[cfg(feature = "std")]
 pub use error::{Entry, Error, Errors, LoadError, Rule};

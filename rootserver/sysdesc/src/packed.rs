@@ -19,8 +19,9 @@ use crate::{MAX_CHANNELS, MAX_COMPONENTS, MAX_DEVICES, MAX_INTERRUPTS, MAX_MAPPI
 pub const MAGIC: [u8; 4] = *b"TSYS";
 
 /// The version of the packed form. Partitions and virtual machines will add
-/// tables and bump it; [`decode`] accepts this version only.
-pub const VERSION: u16 = 1;
+/// tables and bump it; [`decode`] accepts this version only. (2 added the
+/// components' `console`.)
+pub const VERSION: u16 = 2;
 
 /// Length of the magic and version that precede the `postcard` body.
 const HEADER_LEN: usize = MAGIC.len() + 2;
@@ -61,6 +62,9 @@ pub struct Component<'a> {
     pub stack_size: u64,
     /// Heap size in bytes, a multiple of the page size (may be 0).
     pub heap_size: u64,
+    /// Index into [`System::channels`]: the endpoint channel this component
+    /// calls to print (its `println!` output), if any.
+    pub console: Option<u16>,
 }
 
 /// A region of RAM, mapped into components by [`Mapping`]s.
@@ -121,6 +125,27 @@ pub struct Channel<'a> {
     pub from: u16,
     /// Index into [`System::components`]: the waiter or callee.
     pub to: u16,
+}
+
+/// Which end of a channel a component is (`From`: the signaller or caller;
+/// `To`: the waiter or callee), as components are told it.
+pub use tessera_component_info::Role;
+
+/// Something a component has a local id for (see [`System::ends_of`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum End {
+    /// An end of channel `index` (into [`System::channels`]).
+    Channel {
+        /// The channel.
+        index: u16,
+        /// Which end.
+        role: Role,
+    },
+    /// Interrupt `index` (into [`System::interrupts`]).
+    Interrupt {
+        /// The interrupt.
+        index: u16,
+    },
 }
 
 /// How an interrupt line signals.
@@ -236,15 +261,54 @@ impl System<'_> {
     fn indices_in_range(&self) -> bool {
         let components = self.components.len();
         let component = |i: u16| usize::from(i) < components;
-        self.mappings
-            .iter()
-            .all(|m| usize::from(m.region) < self.regions.len() && component(m.component))
+        // A console is an endpoint channel its component calls.
+        let console = |(c, index): (&Component<'_>, u16)| {
+            c.console.is_none_or(|i| {
+                self.channels
+                    .get(usize::from(i))
+                    .is_some_and(|ch| ch.kind == ChannelKind::Endpoint && ch.from == index)
+            })
+        };
+        self.components.iter().zip(0u16..).all(console)
+            && self
+                .mappings
+                .iter()
+                .all(|m| usize::from(m.region) < self.regions.len() && component(m.component))
             && self
                 .channels
                 .iter()
                 .all(|c| component(c.from) && component(c.to))
             && self.interrupts.iter().all(|i| component(i.component))
             && self.devices.iter().all(|d| component(d.component))
+    }
+
+    /// What component `index` is an end of, in local-id order: first the
+    /// channels it is an end of, then its interrupts, each in file order.
+    /// The position of an [`End`] here is the component's *local id* for
+    /// it (the runtime's channel number, the bit a notification sets).
+    pub fn ends_of(&self, index: u16) -> impl Iterator<Item = End> + '_ {
+        let channels = self.channels.iter().zip(0u16..).filter_map(move |(c, i)| {
+            let role = if c.from == index {
+                Role::From
+            } else if c.to == index {
+                Role::To
+            } else {
+                return None;
+            };
+            Some(End::Channel { index: i, role })
+        });
+        let interrupts = self
+            .interrupts
+            .iter()
+            .zip(0u16..)
+            .filter(move |(irq, _)| irq.component == index)
+            .map(|(_, i)| End::Interrupt { index: i });
+        channels.chain(interrupts)
+    }
+
+    /// Component `index`'s local id for `end`, if it is one of its ends.
+    pub fn local_id(&self, index: u16, end: End) -> Option<usize> {
+        self.ends_of(index).position(|e| e == end)
     }
 
     /// The mappings of component `index`, each with its region.

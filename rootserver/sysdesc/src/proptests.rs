@@ -60,6 +60,7 @@ fn system(m: &Material) -> System<'_> {
             core: number(i + 1) as u16,
             stack_size: number(i + 2),
             heap_size: number(i + 3),
+            console: None,
         };
         s.components.push(c).unwrap();
     }
@@ -101,6 +102,9 @@ fn system(m: &Material) -> System<'_> {
                     to,
                 })
                 .unwrap();
+            if kind == ChannelKind::Endpoint {
+                s.components[usize::from(from)].console = Some(count(s.channels.len() - 1));
+            }
             let trigger = if flag { Trigger::Edge } else { Trigger::Level };
             let irq = Interrupt {
                 intid: a,
@@ -178,8 +182,8 @@ fn header_is_checked() {
     assert_eq!(decode(b"TSY"), Err(DecodeError::BadMagic));
     assert_eq!(decode(b"XSYS\x01\x00"), Err(DecodeError::BadMagic));
     assert_eq!(
-        decode(b"TSYS\x02\x00"),
-        Err(DecodeError::UnsupportedVersion(2))
+        decode(b"TSYS\x01\x00"),
+        Err(DecodeError::UnsupportedVersion(1))
     );
     let empty = encode(&System::default());
     assert_eq!(empty.len(), 6 + 6);
@@ -199,7 +203,88 @@ fn out_of_range_indices_are_refused() {
 }
 
 #[test]
+fn a_console_must_be_an_endpoint_its_component_calls() {
+    let component = |name| Component {
+        name,
+        program: "p",
+        priority: 1,
+        core: 0,
+        stack_size: 4096,
+        heap_size: 0,
+        console: Some(0),
+    };
+    let mut s = System::default();
+    s.components.push(component("a")).unwrap();
+    s.components.push(component("b")).unwrap();
+    s.components[1].console = None;
+    assert_eq!(decode(&encode(&s)), Err(DecodeError::BadIndex));
+    let channel = Channel {
+        name: "c",
+        kind: ChannelKind::Endpoint,
+        from: 0,
+        to: 1,
+    };
+    s.channels.push(channel).unwrap();
+    assert_eq!(decode(&encode(&s)), Ok(s.clone()));
+    s.channels[0].kind = ChannelKind::Notification;
+    assert_eq!(decode(&encode(&s)), Err(DecodeError::BadIndex));
+    s.channels[0].kind = ChannelKind::Endpoint;
+    s.channels[0].from = 1;
+    s.channels[0].to = 0;
+    assert_eq!(decode(&encode(&s)), Err(DecodeError::BadIndex));
+}
+
+#[test]
+fn local_ids_are_channels_then_interrupts_in_file_order() {
+    use crate::{End, Role};
+    let mut s = System::default();
+    let channels = [("x", 0, 1), ("y", 1, 2), ("z", 2, 1)];
+    for (name, from, to) in channels {
+        let c = Channel {
+            name,
+            kind: ChannelKind::Notification,
+            from,
+            to,
+        };
+        s.channels.push(c).unwrap();
+    }
+    for component in [1, 0, 1] {
+        let irq = Interrupt {
+            intid: 40,
+            trigger: Trigger::Level,
+            component,
+        };
+        s.interrupts.push(irq).unwrap();
+    }
+    let ends: Vec<End> = s.ends_of(1).collect();
+    assert_eq!(
+        ends,
+        [
+            End::Channel {
+                index: 0,
+                role: Role::To
+            },
+            End::Channel {
+                index: 1,
+                role: Role::From
+            },
+            End::Channel {
+                index: 2,
+                role: Role::To
+            },
+            End::Interrupt { index: 0 },
+            End::Interrupt { index: 2 },
+        ]
+    );
+    assert_eq!(s.local_id(1, End::Interrupt { index: 2 }), Some(4));
+    assert_eq!(s.local_id(0, End::Interrupt { index: 1 }), Some(1));
+    assert_eq!(s.local_id(0, End::Interrupt { index: 0 }), None);
+    assert_eq!(s.ends_of(3).count(), 0);
+}
+
+#[test]
 fn the_decoded_system_fits_a_rootserver_stack() {
-    // The rootserver has a 64 KiB stack; keep the decoded tables well under.
+    // The rootserver has a 128 KiB stack and decoding copies the tables a
+    // few times; keep them well under.
     assert!(core::mem::size_of::<System<'_>>() <= 16 * 1024);
 }

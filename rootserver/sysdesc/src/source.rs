@@ -62,6 +62,8 @@ pub struct ComponentSpec {
     /// Heap size in bytes.
     #[serde(default)]
     pub heap_size: i64,
+    /// The endpoint channel (from this component) its output goes through.
+    pub console: Option<String>,
 }
 
 /// The stack size of a component that gives none (16 KiB).

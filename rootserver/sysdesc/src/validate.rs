@@ -13,8 +13,9 @@ use crate::packed::{
 };
 use crate::source::{Description, VaddrSpec};
 use crate::{
-    ADDRESS_LIMIT, MAX_CHANNELS, MAX_COMPONENTS, MAX_DEVICES, MAX_HEAP_SIZE, MAX_INTERRUPTS,
-    MAX_MAPPINGS, MAX_NAME_LEN, MAX_REGIONS, MAX_STACK_SIZE, PAGE_SIZE, ROOTSERVER_PRIORITY,
+    ADDRESS_LIMIT, MAX_AREAS, MAX_CHANNELS, MAX_COMPONENTS, MAX_DEVICES, MAX_HEAP_SIZE,
+    MAX_INTERRUPTS, MAX_LOCAL_IDS, MAX_MAPPINGS, MAX_NAME_LEN, MAX_REGIONS, MAX_STACK_SIZE,
+    PAGE_SIZE, ROOTSERVER_PRIORITY,
 };
 
 /// The core count [`Options::default`] assumes (QEMU `virt` as Tessera runs it).
@@ -53,6 +54,8 @@ pub fn validate<'a>(description: &'a Description, options: &Options) -> Result<S
     check.channels(description, &components);
     check.interrupts(description, &components);
     check.devices(description, &components);
+    check.consoles(description);
+    check.per_component_limits(description);
     check.physical_overlaps(description);
     check.virtual_overlaps(description);
     if check.errors.is_empty() {
@@ -329,6 +332,54 @@ impl Checker<'_> {
         }
     }
 
+    /// A console names an endpoint channel whose caller is the component.
+    fn consoles(&mut self, d: &Description) {
+        for c in &d.component {
+            let Some(console) = &c.console else { continue };
+            let entry = Entry::named("component", &c.name);
+            match d.channel.iter().find(|ch| &ch.name == console) {
+                None => {
+                    let detail = format!("console {console:?} is not a channel");
+                    self.fail(&entry, Rule::Reference, detail);
+                }
+                Some(ch) if ch.kind != "endpoint" || ch.from != c.name => {
+                    let detail = format!(
+                        "console {console:?} is a {} channel from {:?}",
+                        ch.kind, ch.from
+                    );
+                    self.fail(&entry, Rule::Console, detail);
+                }
+                Some(_) => {}
+            }
+        }
+    }
+
+    /// Each component's channels and interrupts fit its local ids, and its
+    /// mappings fit its info page.
+    fn per_component_limits(&mut self, d: &Description) {
+        for c in &d.component {
+            let name = c.name.as_str();
+            let entry = Entry::named("component", name);
+            let channels = d
+                .channel
+                .iter()
+                .filter(|ch| ch.from == name || ch.to == name);
+            let interrupts = d.interrupt.iter().filter(|i| i.component == name);
+            let ids = channels.count() + interrupts.count();
+            if ids > MAX_LOCAL_IDS {
+                let detail = format!("{ids} channels and interrupts");
+                self.fail(&entry, Rule::LocalIds, detail);
+            }
+            let maps = d.memory_region.iter().flat_map(|r| &r.map);
+            let areas = maps.filter(|m| m.component == name).count()
+                + d.device.iter().filter(|dev| dev.component == name).count();
+            if areas > MAX_AREAS {
+                let detail = format!("{areas} regions and devices");
+                self.fail(&entry, Rule::Areas, detail);
+            }
+        }
+    }
+
     /// Fixed regions and devices must not share physical memory. Each pair
     /// is reported once, on the later entry.
     fn physical_overlaps(&mut self, d: &Description) {
@@ -490,6 +541,10 @@ fn build<'a>(d: &'a Description, names: &Names<'_>) -> System<'a> {
             core: u16::try_from(c.core).unwrap_or_default(),
             stack_size: unsigned(c.stack_size),
             heap_size: unsigned(c.heap_size),
+            console: c.console.as_ref().and_then(|name| {
+                let i = d.channel.iter().position(|ch| &ch.name == name)?;
+                u16::try_from(i).ok()
+            }),
         });
     }
     for (i, r) in d.memory_region.iter().enumerate() {

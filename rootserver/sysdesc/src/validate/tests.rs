@@ -100,8 +100,13 @@ fn base_and_example_validate() {
     let text = include_str!("../../../../systems/default.toml");
     let example = parse("systems/default.toml", text).unwrap();
     let system = validate(&example, &Options::default()).unwrap();
-    assert_eq!(system.components.len(), 2);
+    assert_eq!(system.components.len(), 3);
     assert_eq!(system.mappings.len(), 2);
+    assert_eq!(system.channels.len(), 5);
+    // ping prints through its console channel to the serial driver.
+    let ping = &system.components[1];
+    let console = usize::from(ping.console.unwrap());
+    assert_eq!(system.channels[console].name, "ping_console");
     assert_eq!(decode(&encode(&system)), Ok(system));
 }
 
@@ -459,6 +464,56 @@ fn sections_are_bounded() {
         .collect();
     let entry = format!("component #{}", MAX_COMPONENTS + 1);
     assert_breaks(&many, &entry, Rule::TooMany);
+}
+
+#[test]
+fn a_console_is_an_endpoint_channel_its_component_calls() {
+    let text = format!(
+        "{}{}",
+        component("c", "console = \"c\""),
+        channel("endpoint", "b", "c")
+    );
+    assert_breaks(&text, r#"component "c""#, Rule::Console);
+    let notification = format!(
+        "{}{}",
+        component("c", "console = \"c\""),
+        channel("notification", "c", "b")
+    );
+    assert_breaks(&notification, r#"component "c""#, Rule::Console);
+    let missing = component("c", "console = \"nope\"");
+    assert_breaks(&missing, r#"component "c""#, Rule::Reference);
+
+    let good = format!(
+        "{}{}",
+        component("c", "console = \"c\""),
+        channel("endpoint", "c", "b")
+    );
+    let description = parse(FILE, &format!("{BASE}{good}")).unwrap();
+    let system = validate(&description, &Options::default()).unwrap();
+    assert_eq!(system.components[2].console, Some(0));
+    assert_eq!(system.components[0].console, None);
+}
+
+#[test]
+fn local_ids_are_bounded_per_component() {
+    let mut text: String = (0..40)
+        .map(|i| channel("notification", "a", "b").replace("\"c\"", &format!("\"c{i}\"")))
+        .collect();
+    text.extend((0..24).map(|i| interrupt(40 + i, "level", "a")));
+    assert_breaks(&text, r#"component "a""#, Rule::LocalIds);
+    let on_b = errors(&text)
+        .into_iter()
+        .any(|e| e.rule == Rule::LocalIds && e.entry.name == "b");
+    assert!(!on_b, "b has 40 channels, within the limit");
+}
+
+#[test]
+fn areas_are_bounded_per_component() {
+    let maps: String = (0..=MAX_AREAS as u64)
+        .map(|i| map("a", "rw", &format!("{:#x}", 0x1_0000 + i * 0x1000)))
+        .collect();
+    let text = region("r", &maps);
+    assert_breaks(&text, r#"component "a""#, Rule::Areas);
 }
 
 #[test]
