@@ -71,10 +71,10 @@ pub const SCENARIOS: &[Scenario] = &[
         expect: &[
             r"^Tessera \d+\.\d+\.\d+",
             r"^boot: EL2, VHE on, MMU on, D-cache on, I-cache on",
-            // Test images carry the test-only component `faulty`, the
-            // kernel suite (`ktest`) and the scenarios' system
-            // descriptions as well as the default one.
-            r"^archive: 12 entries",
+            // Test images carry the test-only components (`faulty`,
+            // `sleeper`), the kernel suite (`ktest`) and the scenarios'
+            // system descriptions as well as the default one.
+            r"^archive: 15 entries",
             r"^archive:\s+rootserver\s+\d+ bytes",
             r"^archive:\s+vmm\s+\d+ bytes",
             r"^archive:\s+rtos\s+\d+ bytes",
@@ -82,11 +82,14 @@ pub const SCENARIOS: &[Scenario] = &[
             r"^archive:\s+ping\s+\d+ bytes",
             r"^archive:\s+pong\s+\d+ bytes",
             r"^archive:\s+serial\s+\d+ bytes",
+            r"^archive:\s+sleeper\s+\d+ bytes",
+            r"^archive:\s+timer\s+\d+ bytes",
             r"^archive:\s+ktest\s+\d+ bytes",
             r"^archive:\s+system\s+\d+ bytes",
             r"^archive:\s+system\.bad-memory\s+\d+ bytes",
             r"^archive:\s+system\.echo\s+\d+ bytes",
             r"^archive:\s+system\.fault\s+\d+ bytes",
+            r"^archive:\s+system\.timer\s+\d+ bytes",
             r"^smp: 4 of 4 cores online",
             r"^timer: ticking on 4 of 4 cores",
             r"^test: boot checks passed",
@@ -257,6 +260,34 @@ pub const SCENARIOS: &[Scenario] = &[
         stop_when_expected: true,
         ..BASE
     },
+    // systems/tests/timer.toml: the timer service on core 0 (its EL2
+    // virtual timer, PPI 28) and two clients on cores 1 and 2, each asking
+    // for three timeouts and checking on the counter that none woke it
+    // early. Their lines interleave, so the summaries are matched alike.
+    Scenario {
+        name: "timer-wake",
+        append: "tessera.system=timer",
+        timeout_secs: 120,
+        expect: &[
+            r#"^rootserver: system description "timer": 4 components"#,
+            r"^rootserver: started timer \(program timer, core 0, priority 150\)",
+            r"^timer: ready on core 0, counter at \d+ Hz$",
+            r"^sleeper[12]: woke after \d+ us, asked \d+ us: on time$",
+            r"^sleeper[12]: 3 timeouts, 0 early$",
+            r"^sleeper[12]: 3 timeouts, 0 early$",
+        ],
+        forbid: &[
+            "FATAL",
+            PANICKED,
+            "^fault:",
+            "faulted",
+            "EARLY",
+            "^(timer|sleeper[12]|serial): .*(cannot|refused)",
+            "^rootserver: cannot",
+        ],
+        stop_when_expected: true,
+        ..BASE
+    },
     // systems/tests/bad-memory.toml: valid, but its region's physical
     // address is no free RAM. The rootserver names the entry and starts
     // nothing.
@@ -351,6 +382,7 @@ mod tests {
                 "serial-echo",
                 "components-pingpong",
                 "component-fault",
+                "timer-wake",
                 "rootserver-build-error",
             ]
         );
@@ -372,6 +404,7 @@ mod tests {
                 "serial-echo",
                 "components-pingpong",
                 "component-fault",
+                "timer-wake",
                 "rootserver-build-error"
             ]
         );

@@ -31,6 +31,7 @@ pub mod slots;
 pub mod start;
 pub mod syscall;
 pub mod thread;
+pub mod timeout;
 pub mod timer;
 
 pub use error::{InvResult, InvocationError};
