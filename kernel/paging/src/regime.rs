@@ -1,10 +1,9 @@
 //! Translation regimes: how a regime's attributes become leaf bits.
 //!
 //! The descriptor layer and the [`crate::Mapper`] walker are the same for
-//! every regime with a 4 KiB granule; only the leaf attributes differ. A
-//! stage-2 regime (for guest IPA spaces) will be a second zero-sized type
-//! implementing [`Regime`] with its own attribute type (MemAttr, S2AP, XN)
-//! and using [`crate::VaRange::Lower`] only.
+//! every regime with a 4 KiB granule; only the leaf attributes differ.
+//! Stage 2 (guest IPA spaces, [`crate::Stage2`]) has its own attribute
+//! type (MemAttr, S2AP, XN) and uses [`crate::VaRange::Lower`] only.
 
 use core::fmt;
 
