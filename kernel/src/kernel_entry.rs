@@ -134,6 +134,10 @@ pub fn return_to_user(core: usize) -> ! {
 /// Returns to user level in `thread`, the current thread of this core.
 #[inline(always)]
 pub fn run(thread: u64) -> ! {
+    if !crate::object::tcb::space_is_current(thread) {
+        // Its VSpace capability is gone: no address space (it faults).
+        crate::object::tcb_ops::refresh_vspace(thread);
+    }
     // SAFETY: `thread` is a live TCB.
     let ttbr0 = unsafe { (*object_ptr::<Tcb>(thread)).ttbr0 };
     run_in_space(thread, vspace::ttbr0_or_empty(ttbr0))

@@ -4,18 +4,36 @@
 use tessera_abi::{Error, IpcBuffer, MSG_MAX_LENGTH, MSG_REGISTERS_IN_CPU, MessageInfo};
 use tessera_caps::SyscallError;
 
-use crate::object::tcb::Tcb;
+use tessera_caps::raw;
 
-/// The thread's IPC buffer, if it has one.
+use crate::arch::aarch64::boot_mmu::{phys_to_virt, virt_to_phys};
+use crate::object::tcb::{self, Tcb};
+
+/// The thread's IPC buffer, if it has one: its cached address, while the
+/// TCB's IPC-buffer slot still holds the frame it points into.
 pub fn ipc_buffer(t: &Tcb) -> Option<&'static mut IpcBuffer> {
-    if t.ipc_buffer_kernel == 0 {
+    if !has_ipc_buffer(t) {
         return None;
     }
     // SAFETY: ipc_buffer_kernel is the linear-map address of an IPC buffer
-    // inside a frame the thread's TCB holds a capability to (so the frame
-    // lives as long as it is set), aligned to 1 KiB; the kernel lock is held
-    // and the reference is used briefly by the caller.
+    // inside the frame the TCB's IPC-buffer slot holds a capability to
+    // (checked just above, so the frame is alive), aligned to 1 KiB; the
+    // kernel lock is held and the reference is used briefly by the caller.
     Some(unsafe { &mut *(t.ipc_buffer_kernel as *mut IpcBuffer) })
+}
+
+/// Whether `t` has a usable IPC buffer: one was set, and the frame it is
+/// in is still the one in the TCB's IPC-buffer slot.
+fn has_ipc_buffer(t: &Tcb) -> bool {
+    if t.ipc_buffer_kernel == 0 {
+        return false;
+    }
+    let pa = virt_to_phys(t as *const Tcb as u64);
+    let slot = tcb::slot_addr(pa, tcb::slot::IPC_BUFFER);
+    // SAFETY: a TCB's own slot, in RAM under the linear map; the kernel
+    // lock is held.
+    let words = unsafe { &*(phys_to_virt(slot) as *const [u64; 4]) };
+    raw::object_of(words, raw::word0::TAG_FRAME) == Some(t.ipc_buffer_frame)
 }
 
 /// The sender's message info, as it wrote it in x1.
@@ -61,10 +79,10 @@ pub fn set_mr(t: &mut Tcb, i: usize, value: u64) -> bool {
 
 /// How many message registers can reach `t` (4 without an IPC buffer).
 pub fn capacity(t: &Tcb) -> usize {
-    if t.ipc_buffer_kernel == 0 {
-        MSG_REGISTERS_IN_CPU
-    } else {
+    if has_ipc_buffer(t) {
         MSG_MAX_LENGTH
+    } else {
+        MSG_REGISTERS_IN_CPU
     }
 }
 

@@ -246,6 +246,7 @@ pub fn create(platform: &Platform, mut alloc: BootAllocator) -> Result<(), Roots
     t.ttbr0 = crate::arch::aarch64::vspace::ttbr0(vspace, ROOTSERVER_ASID);
     t.ipc_buffer_user = IPC_BUFFER_VADDR;
     t.ipc_buffer_kernel = phys_to_virt(ipc_buffer);
+    t.ipc_buffer_frame = ipc_buffer;
     t.state = ThreadState::Running;
     sched::make_ready(tcb);
     println!(

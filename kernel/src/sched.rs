@@ -230,6 +230,21 @@ pub fn remove(thread: u64) {
     }
 }
 
+/// Makes every other core that may be running user code in the address
+/// space with root table `root` leave user level (the space is being
+/// destroyed): when they return, `kernel_entry::run` finds their thread's
+/// VSpace capability gone and gives it no address space.
+pub fn leave_space(root: u64) {
+    use crate::arch::aarch64::percore;
+    const ROOT_BITS: u64 = 0x0000_ffff_ffff_f000;
+    let here = crate::arch::aarch64::cpu::core_index();
+    for core in 0..crate::arch::aarch64::smp::core_count() {
+        if core != here && percore::ttbr0_of(core) & ROOT_BITS == root {
+            stop_remote(core);
+        }
+    }
+}
+
 /// Makes sure `thread`'s saved registers are its real ones before the
 /// caller reads or writes them: if it is running on another core, that
 /// core is made to enter the kernel (saving them) and wait for the lock,

@@ -58,6 +58,14 @@ pub fn reply(words: &[u64; 4]) -> Option<(u64, bool, bool)> {
     ))
 }
 
+/// The object a capability of tag `tag` refers to (word 1), if the words
+/// hold one of that tag. The kernel checks with it that a TCB's VSpace or
+/// IPC-buffer slot still holds the capability its cached values came from.
+#[inline]
+pub fn object_of(words: &[u64; 4], tag: u64) -> Option<u64> {
+    (words[0] & TAG_MASK == tag).then_some(words[1])
+}
+
 /// The words of a one-shot reply capability to `tcb` (built directly:
 /// going through `Cap::encode` costs the fastpath dozens of instructions).
 #[inline]
@@ -80,6 +88,10 @@ pub mod word0 {
     pub const TAG_REPLY: u64 = tag::REPLY as u64;
     /// The tag of a CNode capability.
     pub const TAG_CNODE: u64 = tag::CNODE as u64;
+    /// The tag of a frame capability.
+    pub const TAG_FRAME: u64 = tag::FRAME as u64;
+    /// The tag of a VSpace capability.
+    pub const TAG_VSPACE: u64 = tag::VSPACE as u64;
     /// A CNode's radix is the byte at this bit.
     pub const RADIX_SHIFT: u32 = 8;
     /// Flags start at bit 24.
@@ -223,6 +235,14 @@ mod tests {
         }
         .encode();
         assert_eq!(granting[0], TAG_REPLY | REPLY_GRANT);
+        let vs = Cap::VSpace {
+            paddr: 0x4030_0000,
+            asid: Some(3),
+        }
+        .encode();
+        assert_eq!(object_of(&vs, TAG_VSPACE), Some(0x4030_0000));
+        assert_eq!(object_of(&vs, TAG_FRAME), None);
+        assert_eq!(object_of(&Cap::Null.encode(), TAG_VSPACE), None);
         assert_eq!(one_shot_reply(0x4020_0800, true), granting);
     }
 

@@ -115,6 +115,12 @@ fastpath_call:
     b.ne    declined
     ldr     x20, [x19, #{tcb_ttbr0}]
     cbz     x20, declined
+    // ... and its VSpace slot still holds that address space (the slot's
+    // object word, as tcb::space_is_current).
+    ldr     x21, [x19, #{vspace_slot} + 8]
+    ldr     x24, [x19, #{tcb_vspace_root}]
+    cmp     x21, x24
+    b.ne    declined
     // (Bitmap words from the receiver's up empty: nothing to look at.)
     ldrb    w21, [x19, #{tcb_priority}]
     ldr     x22, [x8, #{pc_sched}]
@@ -270,6 +276,8 @@ declined:
     info_length = const 0x7f,
     max_length = const tessera_abi::MSG_REGISTERS_IN_CPU,
     cspace = const slot(tcb::slot::CSPACE),
+    vspace_slot = const slot(tcb::slot::VSPACE),
+    tcb_vspace_root = const offset_of!(Tcb, vspace_root),
     reply_slot = const slot(tcb::slot::REPLY),
     caller_slot = const slot(tcb::slot::CALLER),
     prev = const raw::PREV * 8,

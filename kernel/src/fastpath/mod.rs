@@ -149,6 +149,7 @@ pub fn reply_recv(core: usize, server: u64) {
         && c.pending_fault == PendingFault::None
         && usize::from(c.core) == core
         && c.ttbr0 != 0
+        && tcb::space_is_current(caller)
         && endpoint::get(ep).state != QueueState::Sending as u64
         && partner_runs_next(c.priority);
     if !ready {

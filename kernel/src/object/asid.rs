@@ -32,6 +32,10 @@ pub fn assign(asid: u16, vspace: u64) -> bool {
     }
     // SAFETY: the pool is a live 4 KiB object of 512 entries in RAM.
     unsafe { entry(pool, asid).write(vspace) };
+    // Entries a core may have cached for this ASID since its last VSpace
+    // was destroyed (speculative walks of a root still in some core's
+    // TTBR0) must not survive into the new one.
+    crate::object::vspace::flush_asid(asid);
     true
 }
 

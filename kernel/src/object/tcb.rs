@@ -88,6 +88,11 @@ pub struct Tcb {
     /// 0 if none.
     pub ipc_buffer_user: u64,
     pub ipc_buffer_kernel: u64,
+    /// The frame `ipc_buffer_kernel` points into (physical address). The
+    /// IPC-buffer slot may lose its capability (a Revoke from elsewhere),
+    /// after which the frame may be reused: `msg::ipc_buffer` uses the
+    /// cached address only while the slot still holds this frame.
+    pub ipc_buffer_frame: u64,
     /// A short name for kernel logs.
     pub name: [u8; 16],
     /// Endpoint or notification queue links (TCB addresses, 0 for none).
@@ -119,6 +124,26 @@ pub struct Tcb {
 
 const _: () = assert!(core::mem::size_of::<Tcb>() <= 1 << 11);
 
+/// Whether `thread`'s cached address space (`vspace_root`, `ttbr0`) is
+/// still the one in its VSpace slot. The slot can lose its capability (a
+/// Revoke from elsewhere) and the VSpace then be destroyed and its memory
+/// reused, so the cache is used only while this holds (as seL4 checks the
+/// TCB's VSpace capability when it switches to a thread). Comparing the
+/// slot's object word is enough: only a VSpace capability is ever put in
+/// that slot (TcbConfigure and TcbSetSpace check), and an emptied slot
+/// reads 0 there.
+#[inline(always)]
+pub fn space_is_current(thread: u64) -> bool {
+    // SAFETY: `thread` is a live TCB; its own slot, in RAM under the linear
+    // map; the kernel lock is held.
+    unsafe {
+        let t = &*super::object_ptr::<Tcb>(thread);
+        let slot = slot_addr(thread, slot::VSPACE);
+        let words = &*(crate::arch::aarch64::boot_mmu::phys_to_virt(slot) as *const [u64; 4]);
+        t.vspace_root == 0 || words[1] == t.vspace_root
+    }
+}
+
 impl Tcb {
     /// A new, inactive thread at priority 0 on core 0.
     pub fn init(&mut self) {
@@ -139,6 +164,7 @@ impl Tcb {
         self.ttbr0 = 0;
         self.ipc_buffer_user = 0;
         self.ipc_buffer_kernel = 0;
+        self.ipc_buffer_frame = 0;
         self.name = [0; 16];
         self.ep_next = 0;
         self.ep_prev = 0;

@@ -363,6 +363,7 @@ fn set_ipc_buffer(target: u64, address: u64) {
     let t = tcb(target);
     t.ipc_buffer_user = address;
     t.ipc_buffer_kernel = 0;
+    t.ipc_buffer_frame = 0;
     if address == 0 {
         return;
     }
@@ -372,6 +373,7 @@ fn set_ipc_buffer(target: u64, address: u64) {
     {
         let offset = address & ((1u64 << size.bits()) - 1);
         t.ipc_buffer_kernel = phys_to_virt(paddr + offset);
+        t.ipc_buffer_frame = paddr;
     }
 }
 

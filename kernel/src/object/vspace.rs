@@ -409,6 +409,9 @@ pub fn finalise(cap: &Cap) {
         } => {
             asid::release(a, paddr);
             flush_asid(a);
+            // Its tables go back to their Untyped: no core may keep
+            // walking them.
+            crate::sched::leave_space(paddr);
         }
         _ => {}
     }

@@ -1,7 +1,8 @@
 //! TCB invocations: Configure, priorities, Suspend/Resume, registers,
 //! affinity, IPC buffer and space, and their checks.
 
-use tessera_rt::abi::{Error, InitialSlot, Label, ObjectType, UserContext};
+use tessera_rt::abi::{Error, InitialSlot, Label, ObjectType, Rights, UserContext};
+use tessera_rt::invoke::cnode;
 use tessera_rt::invoke::tcb::{self, Config};
 use tessera_rt::invoke::{invoke, invoke_label};
 use tessera_rt::syscall;
@@ -32,6 +33,7 @@ pub const CASES: &[Case] = &[
     case!(tcb_set_affinity_out_of_range),
     case!(tcb_set_affinity_runs_on_another_core),
     case!(tcb_registers_of_a_thread_running_on_another_core),
+    case!(tcb_ipc_buffer_frame_destroyed_under_the_thread),
     case!(tcb_unknown_label),
     case!(tcb_set_ipc_buffer_unaligned),
     case!(tcb_set_space_checks_caps),
@@ -451,6 +453,73 @@ fn tcb_registers_of_a_thread_running_on_another_core(env: &mut Env) -> Outcome {
         get(B_ARG) == 0xabcd,
         "the running thread did not take the written registers (argument {:#x})",
         get(B_ARG)
+    );
+    tcb::suspend(t.tcb).ctx("suspend")
+}
+
+const B_LENGTH: usize = 3;
+
+/// Receives on the endpoint `ep` for ever, recording each message's
+/// length (registers only: it never touches its IPC buffer).
+fn length_recorder(ep: u64) -> ! {
+    loop {
+        let r = tessera_rt::ipc::recv(ep);
+        crate::harness::put(B_LENGTH, r.info.length as u64);
+        bump(B_COUNT);
+    }
+}
+
+/// A thread's IPC-buffer frame is destroyed behind its back (its
+/// capability revoked and deleted) and the memory retyped as a new frame.
+/// A long message to the thread must not land in that memory: the kernel
+/// sees the TCB's IPC-buffer slot is empty and delivers only the message
+/// registers in the CPU.
+fn tcb_ipc_buffer_frame_destroyed_under_the_thread(env: &mut Env) -> Outcome {
+    let ut = env.untyped(12)?;
+    let f = env.free_slot()?;
+    env.retype_into(ut, ObjectType::Frame4K, 0, f, 1)
+        .ctx("the IPC-buffer frame")?;
+    let va = env.va(1)?;
+    env.res
+        .map_frame(f, env.res.vspace, va, Rights::READ_WRITE)
+        .ctx("map it")?;
+    let ep = env.alloc(ObjectType::Endpoint)?;
+    let t = env.spawn_stopped(length_recorder, ep)?;
+    tcb::set_ipc_buffer(t.tcb, va, f).ctx("set the IPC buffer")?;
+    tcb::resume(t.tcb).ctx("resume")?;
+    let words: [u64; 10] = core::array::from_fn(|i| 0x1111 * (i as u64 + 1));
+    tessera_rt::ipc::send(ep, tessera_rt::ipc::Outgoing::new(1, &words)).ctx("send 10")?;
+    wait_board(B_COUNT, 1, "the first message did not arrive")?;
+    ensure!(
+        get(B_LENGTH) == 10,
+        "first message length {}",
+        get(B_LENGTH)
+    );
+    // Destroy the frame (the TCB's copy goes with the Revoke), reset the
+    // Untyped, and make a new frame where it was.
+    tessera_rt::invoke::vspace::unmap_frame(f).ctx("unmap")?;
+    cnode::revoke(env.slot(f)).ctx("revoke the frame")?;
+    cnode::delete(env.slot(f)).ctx("delete the frame")?;
+    let g = env.free_slot()?;
+    env.retype_into(ut, ObjectType::Frame4K, 0, g, 1)
+        .ctx("a new frame in the same memory")?;
+    let va2 = env.va(1)?;
+    env.res
+        .map_frame(g, env.res.vspace, va2, Rights::READ_WRITE)
+        .ctx("map the new frame")?;
+    tessera_rt::ipc::send(ep, tessera_rt::ipc::Outgoing::new(1, &words)).ctx("send 10 again")?;
+    wait_board(B_COUNT, 2, "the second message did not arrive")?;
+    for i in 0..512 {
+        let w = crate::harness::peek(va2 + i * 8);
+        ensure!(
+            w == 0,
+            "word {i} of the new frame is {w:#x}: the message landed there"
+        );
+    }
+    ensure!(
+        get(B_LENGTH) <= 4,
+        "second message length {}, expected at most the 4 registers",
+        get(B_LENGTH)
     );
     tcb::suspend(t.tcb).ctx("suspend")
 }

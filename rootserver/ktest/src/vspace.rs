@@ -7,7 +7,13 @@ use tessera_rt::invoke::vspace::{
     unmap_page_table,
 };
 
-use crate::harness::{Case, Context, Env, Outcome, expect_err, expect_err_mr0, peek, poke};
+use tessera_rt::abi::{FaultLabel, UserContext, VmFaultMr};
+use tessera_rt::invoke::{cnode, tcb};
+use tessera_rt::ipc;
+
+use crate::harness::{
+    Case, Context, Env, Outcome, expect_err, expect_err_mr0, peek, poke, poll_for,
+};
 use crate::{case, ensure, fail};
 
 pub const CASES: &[Case] = &[
@@ -29,6 +35,7 @@ pub const CASES: &[Case] = &[
     case!(asid_make_pool_needs_4k_untyped),
     case!(asid_assign_twice),
     case!(asid_pool_fills_up),
+    case!(vspace_destroyed_under_a_running_thread),
 ];
 
 const RW: Rights = Rights::READ_WRITE;
@@ -345,4 +352,92 @@ fn asid_pool_fills_up(env: &mut Env) -> Outcome {
         }
     }
     fail!("a pool took 1024 ASIDs without DeleteFirst")
+}
+
+/// `b .`: the spinning thread's whole program.
+const BRANCH_TO_SELF: u64 = 0x1400_0000;
+/// Where the spinning thread's code page is, in its own VSpace.
+const SPIN_VA: u64 = 0x10_0000;
+
+/// A thread spinning on core 1 in an address space of its own, which is
+/// then destroyed (every capability to it deleted). The thread must not go
+/// on running in the freed tables: its core is made to leave user level,
+/// the thread finds its VSpace gone, and it faults on its next fetch.
+fn vspace_destroyed_under_a_running_thread(env: &mut Env) -> Outcome {
+    if env.info.num_cores < 2 {
+        return Ok(());
+    }
+    let vs = env.vspace()?;
+    // The code page: written through a mapping in the suite's VSpace, then
+    // mapped read-only (and executable) in the thread's.
+    let code = env.alloc(ObjectType::Frame4K)?;
+    let writer = env.copy(code, RW)?;
+    let va = env.va(1)?;
+    env.res
+        .map_frame(writer, env.res.vspace, va, RW)
+        .ctx("map to write")?;
+    poke(va, BRANCH_TO_SELF);
+    unmap_frame(writer).ctx("unmap the writer")?;
+    env.res
+        .map_frame(code, vs, SPIN_VA, Rights::READ)
+        .ctx("map the code")?;
+    // The thread: the suite's CSpace, the new VSpace, a fault endpoint.
+    let ep = env.alloc(ObjectType::Endpoint)?;
+    let fault_cap = env.mint(ep, Rights::ALL, 0x5)?;
+    let t = env.alloc(ObjectType::Tcb)?;
+    tcb::configure(
+        t,
+        tcb::Config {
+            fault_ep: fault_cap,
+            cspace: env.res.cnode,
+            cspace_data: 0,
+            vspace: vs,
+            ipc_buffer: 0,
+            ipc_buffer_frame: 0,
+        },
+    )
+    .ctx("configure")?;
+    tcb::set_priority(t, InitialSlot::Tcb.cptr(), env.prio).ctx("priority")?;
+    tcb::set_affinity(t, 1).ctx("affinity")?;
+    let ctx = UserContext {
+        pc: SPIN_VA,
+        ..UserContext::default()
+    };
+    tcb::write_registers(t, false, UserContext::COUNT, &ctx).ctx("registers")?;
+    tcb::resume(t).ctx("resume")?;
+    // It runs there: its PC stays on the branch (read with it stalled).
+    let mut seen = false;
+    for _ in 0..1000 {
+        let r = tcb::read_registers(t, false, UserContext::COUNT).ctx("read")?;
+        if r.pc == SPIN_VA {
+            seen = true;
+            break;
+        }
+        core::hint::spin_loop();
+    }
+    ensure!(seen, "the thread never ran its spin loop");
+    // Destroy the VSpace: the TCB's copy goes with the Revoke, the VSpace
+    // with the last capability.
+    cnode::revoke(env.slot(vs)).ctx("revoke the VSpace")?;
+    cnode::delete(env.slot(vs)).ctx("delete the VSpace")?;
+    let r = poll_for("the thread's fault after its VSpace went", || {
+        ipc::nb_recv(ep)
+    })?;
+    let result = (|| {
+        ensure!(r.badge == 0x5, "fault badge {:#x}, expected 0x5", r.badge);
+        ensure!(
+            r.info.label == FaultLabel::VmFault as u64,
+            "fault label {}, expected a VM fault",
+            r.info.label
+        );
+        ensure!(
+            r.mr(VmFaultMr::ADDRESS) == SPIN_VA && r.mr(VmFaultMr::PREFETCH) != 0,
+            "fault at {:#x} (prefetch {}), expected a fetch of {SPIN_VA:#x}",
+            r.mr(VmFaultMr::ADDRESS),
+            r.mr(VmFaultMr::PREFETCH)
+        );
+        Ok(())
+    })();
+    tcb::suspend(t).ctx("suspend")?;
+    result
 }

@@ -185,6 +185,12 @@ pub const fn phys_to_virt(pa: u64) -> u64 {
     LINEAR_BASE.wrapping_add(pa)
 }
 
+/// The physical address of linear-map address `va` (the inverse of
+/// [`phys_to_virt`]).
+pub const fn virt_to_phys(va: u64) -> u64 {
+    va.wrapping_sub(LINEAR_BASE)
+}
+
 /// Tables for the final kernel map, taken from the image's .bss.
 const POOL_TABLES: usize = 32;
 static mut POOL: [PageTable; POOL_TABLES] = [const { PageTable::zeroed() }; POOL_TABLES];

@@ -144,6 +144,13 @@ pub fn fastpath_on() -> bool {
     unsafe { (*this_core()).fastpath }
 }
 
+/// The TTBR0_EL2 value `core` last loaded (read under the kernel lock,
+/// which every write happens under).
+pub fn ttbr0_of(core: usize) -> u64 {
+    // SAFETY: a plain read of another core's entry under the kernel lock.
+    unsafe { (*core_data(core)).ttbr0 }
+}
+
 /// Whether `core` is running a user thread.
 pub fn in_user(core: usize) -> bool {
     // SAFETY: an atomic read of another core's entry.
