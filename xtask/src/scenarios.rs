@@ -132,7 +132,7 @@ pub const SCENARIOS: &[Scenario] = &[
             r"^rootserver: archive has vmm \(\d+ bytes\)",
             r"^rootserver: archive has rtos \(\d+ bytes\)",
             // systems/default.toml, decoded by the no_std rootserver.
-            r#"^rootserver: system description "default": 3 components, 1 memory regions, 5 channels, 1 interrupts, 1 devices"#,
+            r#"^rootserver: system description "default": 4 components, 1 memory regions, 8 channels, 2 interrupts, 1 devices"#,
             r"^tessera: shutdown requested by user level \(status 0\)",
         ],
         forbid: &["FATAL", "^fault:", PANICKED],
@@ -215,17 +215,20 @@ pub const SCENARIOS: &[Scenario] = &[
         // the 4000 of them took up to a minute.
         timeout_secs: 180,
         expect: &[
-            r#"^rootserver: system description "default": 3 components, 1 memory regions, 5 channels, 1 interrupts, 1 devices"#,
+            r#"^rootserver: system description "default": 4 components, 1 memory regions, 8 channels, 2 interrupts, 1 devices"#,
             r"^rootserver: started serial \(program serial, core 0, priority 200\)",
+            r"^rootserver: started timer \(program timer, core 0, priority 150\)",
             r"^rootserver: started ping \(program ping, core 0, priority 100\)",
             r"^rootserver: started pong \(program pong, core 1, priority 110\)",
-            r#"^rootserver: system "default" running, 3 components"#,
+            r#"^rootserver: system "default" running, 4 components"#,
             r"^serial: ready on core 0, interrupt 33",
             r"^pong: ready on core 1, shared region at 0x5000",
             r"^ping: 1000 notification round trips with pong$",
             r"^ping: 1000 protected calls answered by pong$",
             r"^pong: answered 1000 calls and 1000 notifications$",
             r"^ping: done$",
+            // The timer service wakes it, never early.
+            r"^ping: the timer service woke me after (2\d\d|[3-9]\d\d|\d{4,}) ms \(asked 200 ms\)$",
         ],
         forbid: COMPONENT_FORBID,
         stop_when_expected: true,
@@ -317,7 +320,7 @@ const COMPONENT_FORBID: &[&str] = &[
     PANICKED,
     "^fault:",
     "faulted",
-    "^(ping|pong|serial): .*(cannot|failed|came back)",
+    "^(ping|pong|serial|timer): .*(cannot|failed|came back|refused)",
     "^rootserver: cannot",
 ];
 

@@ -9,11 +9,14 @@
 //! - Protected calls through `pong_call`: label [`PING`] with a number,
 //!   which pong answers with the number + 1; then one [`REPORT`] call, on
 //!   which pong prints its own counts.
+//! - Then, if the system gives it channels to the timer service
+//!   (`ping_timer`, `ping_timer_wake`), it asks for a [`NAP_NS`] timeout and
+//!   says when it is woken.
 #![no_std]
 #![no_main]
 
 use tessera_rt::component::{Channel, Component, Context, Memory, Message};
-use tessera_rt::println;
+use tessera_rt::{println, timeout, timer};
 
 /// Round trips of each kind.
 const ROUNDS: u64 = 1000;
@@ -24,6 +27,8 @@ const REPORT: u64 = 2;
 /// Word offsets in `shared`: ping's round, pong's copy of it.
 const ROUND: u64 = 0;
 const ECHO: u64 = 8;
+/// The timeout ping asks the timer service for at the end.
+const NAP_NS: u64 = 200_000_000;
 
 struct Ping {
     shared: Memory,
@@ -31,6 +36,10 @@ struct Ping {
     from_pong: Channel,
     call: Channel,
     round: u64,
+    /// The timer service's call and wake-up channels, if it has them.
+    timer: Option<(Channel, Channel)>,
+    /// The counter when it asked the timer.
+    asked_at: u64,
 }
 
 impl Component for Ping {
@@ -49,6 +58,10 @@ impl Component for Ping {
                 .channel("pong_call")
                 .expect("ping: no channel pong_call"),
             round: 1,
+            timer: ctx
+                .channel("ping_timer")
+                .zip(ctx.channel("ping_timer_wake")),
+            asked_at: 0,
         };
         println!(
             "ping: ready on core {}, shared region at {:#x}",
@@ -60,6 +73,18 @@ impl Component for Ping {
     }
 
     fn notified(&mut self, _ctx: &Context, channel: Channel) {
+        if let Some((_, wake)) = self.timer
+            && channel == wake
+        {
+            let hz = timer::counter_hz();
+            let slept = timer::ticks_to_ns(timer::counter() - self.asked_at, hz);
+            println!(
+                "ping: the timer service woke me after {} ms (asked {} ms)",
+                slept / 1_000_000,
+                NAP_NS / 1_000_000
+            );
+            return;
+        }
         if channel != self.from_pong {
             return;
         }
@@ -88,8 +113,8 @@ impl Ping {
         }
     }
 
-    /// The protected-call ping-pong.
-    fn calls(&self) {
+    /// The protected-call ping-pong, then the nap.
+    fn calls(&mut self) {
         for n in 0..ROUNDS {
             match self.call.call(&Message::new(PING, &[n])) {
                 Ok(reply) if reply.label() == 0 && reply.word(0) == n + 1 => {}
@@ -110,6 +135,14 @@ impl Ping {
         println!("ping: {ROUNDS} protected calls answered by pong");
         let _ = self.call.call(&Message::empty(REPORT));
         println!("ping: done");
+        if let Some((call, _)) = self.timer {
+            self.asked_at = timer::counter();
+            match call.call(&Message::new(timeout::SET, &[NAP_NS])) {
+                Ok(reply) if reply.label() == 0 => {}
+                Ok(reply) => println!("ping: the timer refused: label {}", reply.label()),
+                Err(e) => println!("ping: cannot call the timer: {e}"),
+            }
+        }
     }
 }
 

@@ -100,11 +100,16 @@ fn base_and_example_validate() {
     let text = include_str!("../../../../systems/default.toml");
     let example = parse("systems/default.toml", text).unwrap();
     let system = validate(&example, &Options::default()).unwrap();
-    assert_eq!(system.components.len(), 3);
+    assert_eq!(system.components.len(), 4);
     assert_eq!(system.mappings.len(), 2);
-    assert_eq!(system.channels.len(), 5);
+    assert_eq!(system.channels.len(), 8);
+    assert_eq!(system.interrupts.len(), 2);
     // ping prints through its console channel to the serial driver.
-    let ping = &system.components[1];
+    let ping = system
+        .components
+        .iter()
+        .find(|c| c.name == "ping")
+        .expect("ping");
     let console = usize::from(ping.console.unwrap());
     assert_eq!(system.channels[console].name, "ping_console");
     assert_eq!(decode(&encode(&system)), Ok(system));
