@@ -20,7 +20,8 @@ mod ec {
     pub const DATA_ABORT_LOWER: u64 = 0x24;
 }
 
-/// Called by the vectors for every exception from EL0 but the two below.
+/// Called by the vectors for every exception from EL0 that no fastpath
+/// handler takes (Call: `fastpath/call.rs`; ReplyRecv: [`handle_reply_recv`]).
 pub extern "C" fn handle_user_entry(slot: u64) -> ! {
     let (core, current) = enter();
     dispatch(slot, core, current)
