@@ -1,7 +1,8 @@
 //! Kernel entries from user level and the way back: every exception taken
-//! from EL0 lands in [`handle_user_entry`] with the thread's registers
-//! already saved in its TCB, and every path out goes through
-//! [`return_to_user`], which schedules and restores.
+//! from EL0 lands in [`handle_user_entry`] (or, for Call and ReplyRecv, in
+//! a fastpath handler first) with the thread's registers already saved in
+//! its TCB, and every path out goes through [`run`] (after the scheduler
+//! in [`return_to_user`]) or the fastpath's equivalent, which restore.
 
 use aarch64_cpu::registers::{ESR_EL2, FAR_EL2, Readable};
 
