@@ -60,6 +60,17 @@ impl Invoker {
     pub fn cap(&self, i: usize) -> Result<(SlotAddr, Cap), SyscallError> {
         crate::cspace::extra_cap(self.thread, self.tcb(), i)
     }
+
+    /// Preempts the call: the thread makes it again when it next runs
+    /// (its arguments are still in its registers) and carries on from the
+    /// progress the kernel recorded, after threads of its priority have
+    /// had the core.
+    pub fn restart(&self) -> Outcome {
+        let t = self.tcb();
+        t.regs.elr = t.regs.elr.wrapping_sub(4);
+        crate::sched::yield_current(crate::arch::aarch64::cpu::core_index());
+        Outcome::NoReply
+    }
 }
 
 /// Invokes `cap` (in `slot`) for `thread` and writes the reply.
@@ -78,6 +89,10 @@ pub fn invoke(thread: u64, slot: SlotAddr, cap: Cap) -> Result<(), SyscallError>
         Cap::Frame { .. } | Cap::PageTable { .. } => vspace::invoke(&invoker, slot, &cap)?,
         Cap::AsidControl | Cap::AsidPool { .. } => asid::invoke(&invoker, slot, &cap)?,
         Cap::IrqControl | Cap::IrqHandler { .. } => irq::invoke(&invoker, slot, &cap)?,
+        // The last capability to an object being destroyed: unusable.
+        Cap::Zombie { .. } => {
+            return Err(SyscallError::plain(tessera_abi::Error::InvalidCapability));
+        }
         _ => return Err(SyscallError::illegal_operation()),
     };
     if let Outcome::Reply(values) = outcome {

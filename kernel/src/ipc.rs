@@ -95,7 +95,7 @@ pub fn receive(thread: u64, ep: u64, blocking: bool) {
 /// slot, replacing any it had.
 pub fn wait_for_reply(caller: u64, callee: u64, can_grant: bool) {
     let caller_slot = tcb::slot_addr(callee, tcb::slot::CALLER);
-    delete::delete_slot(caller_slot);
+    delete::delete_one(caller_slot);
     let master = tcb::slot_addr(caller, tcb::slot::REPLY);
     let reply = Cap::Reply {
         tcb: caller,
@@ -125,7 +125,7 @@ pub fn reply_through(replier: u64, slot: u64) {
     else {
         return;
     };
-    delete::delete_slot(slot);
+    delete::delete_one(slot);
     if tcb(caller).state != ThreadState::BlockedOnReply {
         return;
     }

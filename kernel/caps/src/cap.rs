@@ -7,13 +7,13 @@
 //! | word | bits | holds |
 //! |---|---|---|
 //! | 0 | 0–7 | tag (which variant) |
-//! | 0 | 8–15 | small field A: untyped size, CNode radix, frame size, table level |
-//! | 0 | 16–23 | small field B: CNode guard size |
+//! | 0 | 8–15 | small field A: untyped size, CNode radix (also a CNode zombie's), frame size, table level |
+//! | 0 | 16–23 | small field B: CNode guard size, zombie kind (0 CNode, 1 TCB) |
 //! | 0 | 24–31 | flags: device, mapped / has ASID, master, can grant, one-level CNode |
 //! | 0 | 32–47 | ASID, ASID pool base or IRQ number |
 //! | 0 | 48–55 | rights |
 //! | 1 | all | physical address (the TCB's for a reply capability) |
-//! | 2 | all | badge, guard, watermark or mapped virtual address |
+//! | 2 | all | badge, guard, watermark, mapped virtual address or a zombie's pending slots |
 //! | 3 | all | an Untyped's zeroed mark; zero (reserved) for the others |
 //!
 //! Decoding is strict: it accepts exactly the words that [`Cap::encode`]
@@ -90,6 +90,57 @@ impl FrameSize {
             1 => Some(FrameSize::Large),
             2 => Some(FrameSize::Huge),
             _ => None,
+        }
+    }
+}
+
+/// How many capability slots a TCB holds (CSpace root, VSpace, IPC buffer,
+/// master reply cap, caller's reply cap): a TCB zombie empties this many.
+pub const TCB_SLOT_COUNT: u64 = 5;
+
+/// What a zombie's object is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ZombieKind {
+    /// A CNode of 2^radix_bits slots.
+    CNode {
+        /// log2 of the number of slots, in the range Retype accepts.
+        radix_bits: u8,
+    },
+    /// A TCB: its [`TCB_SLOT_COUNT`] own slots act as a small CNode.
+    Tcb,
+}
+
+impl ZombieKind {
+    /// The number of slots the object holds.
+    pub const fn slot_count(self) -> u64 {
+        match self {
+            ZombieKind::CNode { radix_bits } => match 1u64.checked_shl(radix_bits as u32) {
+                Some(n) => n,
+                None => 0,
+            },
+            ZombieKind::Tcb => TCB_SLOT_COUNT,
+        }
+    }
+
+    /// log2 of the object's size; None for a radix out of range.
+    pub const fn object_bits(self) -> Option<u8> {
+        match self {
+            ZombieKind::CNode { radix_bits } => ObjectType::CNode.object_bits(radix_bits),
+            ZombieKind::Tcb => ObjectType::Tcb.object_bits(0),
+        }
+    }
+
+    const fn code(self) -> u8 {
+        match self {
+            ZombieKind::CNode { .. } => 0,
+            ZombieKind::Tcb => 1,
+        }
+    }
+
+    const fn radix(self) -> u8 {
+        match self {
+            ZombieKind::CNode { radix_bits } => radix_bits,
+            ZombieKind::Tcb => 0,
         }
     }
 }
@@ -242,6 +293,22 @@ pub enum Cap {
         /// The interrupt ID.
         irq: u16,
     },
+    /// What the last capability to a CNode or TCB becomes while the kernel
+    /// empties the object's slots in bounded steps (seL4's Zombie). It
+    /// keeps the object alive, and its place in the derivation tree (a
+    /// child of the Untyped), until every slot is empty; then the object
+    /// is destroyed and the slot emptied. Only the kernel makes and moves
+    /// zombies: no invocation uses one, Copy, Mint and Move refuse it, and
+    /// a CSpace lookup does not pass through it. See [`crate::delete`].
+    Zombie {
+        /// The object, aligned to its size.
+        paddr: u64,
+        /// A CNode (with its radix) or a TCB.
+        kind: ZombieKind,
+        /// Slots `0..pending` may still hold capabilities; those from
+        /// `pending` on are empty. At most the object's slot count.
+        pending: u64,
+    },
 }
 
 /// Why four words are not a capability.
@@ -272,6 +339,7 @@ pub(crate) mod tag {
     pub const ASID_POOL: u8 = 11;
     pub const IRQ_CONTROL: u8 = 12;
     pub const IRQ_HANDLER: u8 = 13;
+    pub const ZOMBIE: u8 = 14;
 }
 
 /// Flag bits (word 0, bits 24–31).
@@ -460,6 +528,18 @@ impl Cap {
                 half: irq,
                 ..d
             },
+            Cap::Zombie {
+                paddr,
+                kind,
+                pending,
+            } => Fields {
+                tag: tag::ZOMBIE,
+                a: kind.radix(),
+                b: kind.code(),
+                w1: paddr,
+                w2: pending,
+                ..d
+            },
         }
     }
 
@@ -550,6 +630,15 @@ impl Cap {
             },
             tag::IRQ_CONTROL => Cap::IrqControl,
             tag::IRQ_HANDLER => Cap::IrqHandler { irq: f.half },
+            tag::ZOMBIE => Cap::Zombie {
+                paddr: f.w1,
+                kind: match f.b {
+                    0 => ZombieKind::CNode { radix_bits: f.a },
+                    1 => ZombieKind::Tcb,
+                    _ => return Err(DecodeError::NonCanonical),
+                },
+                pending: f.w2,
+            },
             _ => return Err(DecodeError::UnknownTag),
         })
     }
@@ -587,7 +676,8 @@ impl Cap {
             | Cap::Frame { paddr, .. }
             | Cap::PageTable { paddr, .. }
             | Cap::VSpace { paddr, .. }
-            | Cap::AsidPool { paddr, .. } => Some(paddr),
+            | Cap::AsidPool { paddr, .. }
+            | Cap::Zombie { paddr, .. } => Some(paddr),
             _ => None,
         }
     }
@@ -599,6 +689,7 @@ impl Cap {
             Cap::AsidPool { .. } => Some(ASID_POOL_OBJECT_BITS),
             Cap::Untyped { size_bits, .. } => ObjectType::Untyped.object_bits(size_bits),
             Cap::CNode { radix_bits, .. } => ObjectType::CNode.object_bits(radix_bits),
+            Cap::Zombie { kind, .. } => kind.object_bits(),
             _ => match self.object_type() {
                 Some(t) => t.object_bits(0),
                 None => None,
@@ -662,6 +753,7 @@ impl Cap {
                 mapping: Some(m), ..
             } => fits_aligned(m.vaddr, PtMapping::covered_bits(m.level), VADDR_BITS),
             Cap::AsidPool { base, .. } => u64::from(base) & low_mask(ASID_POOL_BITS) == 0,
+            Cap::Zombie { kind, pending, .. } => pending <= kind.slot_count(),
             _ => true,
         }
     }
@@ -807,7 +899,7 @@ mod tests {
 
     #[test]
     fn rejects_unknown_tags_and_reserved_bits() {
-        assert_eq!(Cap::decode(&[14, 0, 0, 0]), Err(DecodeError::UnknownTag));
+        assert_eq!(Cap::decode(&[15, 0, 0, 0]), Err(DecodeError::UnknownTag));
         assert_eq!(Cap::decode(&[0xff, 0, 0, 0]), Err(DecodeError::UnknownTag));
         let mut w = ep().encode();
         w[3] = 1;
@@ -966,5 +1058,93 @@ mod tests {
             assert_eq!(s.object_type().object_bits(0), Some(s.bits()));
         }
         assert!(Cap::Null.is_null());
+    }
+
+    fn cnode_zombie(pending: u64) -> Cap {
+        Cap::Zombie {
+            paddr: 0x4_0000,
+            kind: ZombieKind::CNode { radix_bits: 12 },
+            pending,
+        }
+    }
+
+    #[test]
+    fn zombie_encoding() {
+        assert_eq!(
+            cnode_zombie(7).encode(),
+            [14 | (12 << 8), 0x4_0000, 7, 0],
+            "tag 14, radix in A, kind 0 in B, pending in word 2"
+        );
+        let tcb = Cap::Zombie {
+            paddr: 0x800,
+            kind: ZombieKind::Tcb,
+            pending: TCB_SLOT_COUNT,
+        };
+        assert_eq!(tcb.encode(), [14 | (1 << 16), 0x800, 5, 0]);
+        for cap in [cnode_zombie(0), cnode_zombie(4096), tcb] {
+            assert!(cap.is_well_formed(), "{cap:?}");
+            assert_eq!(Cap::decode(&cap.encode()), Ok(cap));
+            assert_eq!(Cap::decode_trusted(&cap.encode()), Ok(cap));
+        }
+        assert_eq!(tcb.object_size_bits(), Some(11));
+        assert_eq!(cnode_zombie(1).object_size_bits(), Some(18));
+        assert_eq!(cnode_zombie(1).paddr(), Some(0x4_0000));
+        assert_eq!(cnode_zombie(1).object_type(), None);
+        assert_eq!(ZombieKind::CNode { radix_bits: 3 }.slot_count(), 8);
+        assert_eq!(ZombieKind::Tcb.slot_count(), TCB_SLOT_COUNT);
+    }
+
+    #[test]
+    fn zombie_rules() {
+        let bad = [
+            // More pending slots than the object has.
+            cnode_zombie(4097),
+            Cap::Zombie {
+                paddr: 0x800,
+                kind: ZombieKind::Tcb,
+                pending: 6,
+            },
+            // Not aligned to the object.
+            Cap::Zombie {
+                paddr: 0x4_0040,
+                kind: ZombieKind::CNode { radix_bits: 12 },
+                pending: 0,
+            },
+            Cap::Zombie {
+                paddr: 0x400,
+                kind: ZombieKind::Tcb,
+                pending: 0,
+            },
+            // A radix Retype would refuse.
+            Cap::Zombie {
+                paddr: 0,
+                kind: ZombieKind::CNode { radix_bits: 0 },
+                pending: 0,
+            },
+            Cap::Zombie {
+                paddr: 0,
+                kind: ZombieKind::CNode { radix_bits: 29 },
+                pending: 0,
+            },
+        ];
+        for cap in bad {
+            assert!(!cap.is_well_formed(), "{cap:?}");
+            assert_eq!(Cap::decode(&cap.encode()), Err(DecodeError::Invalid));
+        }
+        // An unknown kind, a TCB zombie with a radix, stray bits.
+        assert_eq!(
+            Cap::decode(&[14 | (2 << 16), 0, 0, 0]),
+            Err(DecodeError::NonCanonical)
+        );
+        assert_eq!(
+            Cap::decode(&[14 | (1 << 16) | (4 << 8), 0x800, 0, 0]),
+            Err(DecodeError::NonCanonical)
+        );
+        let mut w = cnode_zombie(1).encode();
+        w[3] = 1;
+        assert_eq!(Cap::decode(&w), Err(DecodeError::NonCanonical));
+        let mut w = cnode_zombie(1).encode();
+        w[0] |= 1 << 48;
+        assert_eq!(Cap::decode(&w), Err(DecodeError::NonCanonical));
     }
 }

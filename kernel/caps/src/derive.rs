@@ -20,6 +20,8 @@ use crate::slot::Slot;
 ///   two owners map one table, each believing it is the only mapping.
 /// - Reply and IrqControl: `IllegalOperation`. A reply capability is only
 ///   moved; IrqControl exists once.
+/// - Zombie: `IllegalOperation`. It is the last reference to an object
+///   being destroyed.
 /// - Untyped: the same region with the same watermark. The copy becomes a
 ///   child of the source and the source is marked full when the copy is
 ///   inserted ([`crate::mdb::insert`]), so only the copy can retype until
@@ -30,7 +32,9 @@ use crate::slot::Slot;
 /// - Everything else: unchanged.
 pub fn derive(cap: &Cap) -> Result<Cap, SyscallError> {
     match *cap {
-        Cap::Null | Cap::Reply { .. } | Cap::IrqControl => Err(SyscallError::illegal_operation()),
+        Cap::Null | Cap::Reply { .. } | Cap::IrqControl | Cap::Zombie { .. } => {
+            Err(SyscallError::illegal_operation())
+        }
         Cap::Frame {
             mapping: Some(_),
             paddr,
@@ -98,8 +102,11 @@ pub fn mint(cap: &Cap, rights_mask: Rights, data: u64) -> Result<Cap, SyscallErr
 /// a changed badge would break the badge rule that tree relies on (an
 /// unbadged original's children would stop being its children). seL4
 /// refuses this too.
+///
+/// Null and Zombie: `IllegalOperation` (a zombie never moves at user
+/// level).
 pub fn mutate(cap: &Cap, data: u64) -> Result<Cap, SyscallError> {
-    if cap.is_null() {
+    if matches!(cap, Cap::Null | Cap::Zombie { .. }) {
         return Err(SyscallError::illegal_operation());
     }
     update_data(cap, data, false)
@@ -201,6 +208,7 @@ fn region(cap: &Cap) -> Option<(u128, u128)> {
 /// - IrqControl covers itself and every IrqHandler;
 /// - AsidControl covers itself and every ASID pool;
 /// - reply capabilities cover those to the same TCB;
+/// - a zombie covers nothing: it never has children;
 /// - everything else covers the capabilities to its own object
 ///   ([`same_object_as`]); Null covers nothing.
 pub fn same_region_as(a: &Cap, b: &Cap) -> bool {
@@ -211,6 +219,7 @@ pub fn same_region_as(a: &Cap, b: &Cap) -> bool {
         },
         (Cap::IrqControl, _) => matches!(b, Cap::IrqControl | Cap::IrqHandler { .. }),
         (Cap::AsidControl, _) => matches!(b, Cap::AsidControl | Cap::AsidPool { .. }),
+        (Cap::Zombie { .. }, _) => false,
         _ => same_object_as(a, b),
     }
 }
@@ -218,8 +227,9 @@ pub fn same_region_as(a: &Cap, b: &Cap) -> bool {
 /// Whether `a` and `b` refer to the same object: the same variant at the
 /// same address; CNodes also the same radix, frames the same size,
 /// Untypeds the same size. Reply capabilities: the same TCB; IRQ handlers:
-/// the same line; the control capabilities: each only itself. Null is no
-/// object.
+/// the same line; the control capabilities: each only itself; zombies:
+/// the same object (there is only ever one zombie to an object, and no
+/// other capability beside it). Null is no object.
 pub fn same_object_as(a: &Cap, b: &Cap) -> bool {
     match (*a, *b) {
         (
@@ -257,10 +267,19 @@ pub fn same_object_as(a: &Cap, b: &Cap) -> bool {
         (Cap::Reply { tcb: p, .. }, Cap::Reply { tcb: q, .. }) => p == q,
         (Cap::IrqHandler { irq: p }, Cap::IrqHandler { irq: q }) => p == q,
         (Cap::IrqControl, Cap::IrqControl) | (Cap::AsidControl, Cap::AsidControl) => true,
+        (
+            Cap::Zombie {
+                paddr: p, kind: k, ..
+            },
+            Cap::Zombie {
+                paddr: q, kind: l, ..
+            },
+        ) => p == q && k == l,
         (Cap::Null, _)
         | (Cap::Untyped { .. }, _)
         | (Cap::CNode { .. }, _)
-        | (Cap::Frame { .. }, _) => false,
+        | (Cap::Frame { .. }, _)
+        | (Cap::Zombie { .. }, _) => false,
         _ => same_kind(a, b) && a.paddr().is_some() && a.paddr() == b.paddr(),
     }
 }

@@ -11,6 +11,8 @@
 //!   derivation tree is built from;
 //! - [`mdb`]: the capability derivation tree: insert, move, swap, remove,
 //!   and the per-step queries Revoke and Delete use;
+//! - [`delete`]: deleting a capability in bounded steps, with zombies for
+//!   CNodes and TCBs that still hold capabilities;
 //! - [`untyped`]: where Retype puts new objects;
 //! - [`cspace`]: resolving a capability pointer to a slot.
 //!
@@ -39,6 +41,7 @@
 
 pub mod cap;
 pub mod cspace;
+pub mod delete;
 pub mod derive;
 pub mod error;
 pub mod mdb;
@@ -46,7 +49,7 @@ pub mod raw;
 pub mod slot;
 pub mod untyped;
 
-pub use cap::{Cap, DecodeError, FrameSize, Mapping, PtMapping};
+pub use cap::{Cap, DecodeError, FrameSize, Mapping, PtMapping, TCB_SLOT_COUNT, ZombieKind};
 pub use cspace::{Depth, LookupError, LookupMode, Resolved, lookup_cap, resolve};
 pub use derive::{
     copy, derive, is_mdb_parent_of, is_revocable, mask_rights, mint, mutate, same_object_as,

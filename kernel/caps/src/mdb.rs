@@ -453,6 +453,27 @@ pub fn swap_mutated<S: SlotStore + ?Sized>(
     Ok(())
 }
 
+/// Exchanges the contents of slots `a` and `b`, either or both of which may
+/// be empty: each capability keeps its place in the list and its flags
+/// and only changes slot, so the tree is unchanged. For the kernel's
+/// deletion ([`crate::delete`]), which moves zombies between slots no
+/// invocation can name.
+pub fn exchange<S: SlotStore + ?Sized>(
+    store: &mut S,
+    a: SlotAddr,
+    b: SlotAddr,
+) -> Result<(), MdbError> {
+    distinct(a, b)?;
+    let cap_a = store.read(a).cap;
+    let cap_b = store.read(b).cap;
+    match (cap_a.is_null(), cap_b.is_null()) {
+        (true, true) => Ok(()),
+        (false, true) => move_cap(store, a, b, cap_a),
+        (true, false) => move_cap(store, b, a, cap_b),
+        (false, false) => swap_mutated(store, a, cap_a, b, cap_b),
+    }
+}
+
 /// Makes the outside neighbours of `node` point to `to`; links to the
 /// slots in `skip` were fixed by renaming.
 fn repoint_neighbours<S: SlotStore + ?Sized>(

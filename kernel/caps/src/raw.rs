@@ -112,7 +112,7 @@ mod tests {
     use super::*;
     use crate::cap::Cap;
 
-    fn caps() -> [Cap; 8] {
+    fn caps() -> [Cap; 10] {
         [
             Cap::Null,
             Cap::Endpoint {
@@ -153,6 +153,19 @@ mod tests {
                 tcb: 0x4020_0800,
                 master: false,
                 can_grant: false,
+            },
+            // The fastpaths must take a zombie for none of the above: in a
+            // CSpace root, an endpoint's slot or a reply slot, they fall
+            // back to the slow path, which refuses it.
+            Cap::Zombie {
+                paddr: 0x4010_0000,
+                kind: crate::ZombieKind::CNode { radix_bits: 12 },
+                pending: 4096,
+            },
+            Cap::Zombie {
+                paddr: 0x4020_0800,
+                kind: crate::ZombieKind::Tcb,
+                pending: 1,
             },
         ]
     }
@@ -243,6 +256,19 @@ mod tests {
         assert_eq!(object_of(&vs, TAG_VSPACE), Some(0x4030_0000));
         assert_eq!(object_of(&vs, TAG_FRAME), None);
         assert_eq!(object_of(&Cap::Null.encode(), TAG_VSPACE), None);
+        let zombie = Cap::Zombie {
+            paddr: 0x4010_0000,
+            kind: crate::ZombieKind::CNode { radix_bits: 12 },
+            pending: 1,
+        }
+        .encode();
+        for t in [0, TAG_ENDPOINT, TAG_CNODE, TAG_REPLY] {
+            assert_ne!(
+                zombie[0] & TAG_MASK,
+                t,
+                "a zombie's tag is one a fastpath takes"
+            );
+        }
         assert_eq!(one_shot_reply(0x4020_0800, true), granting);
     }
 

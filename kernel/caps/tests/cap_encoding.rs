@@ -3,7 +3,7 @@
 use proptest::prelude::*;
 use tessera_abi::Rights;
 use tessera_caps::cap::{ASID_POOL_BITS, PADDR_BITS};
-use tessera_caps::{Cap, FrameSize, Mapping, MdbNode, PtMapping, Slot};
+use tessera_caps::{Cap, FrameSize, Mapping, MdbNode, PtMapping, Slot, TCB_SLOT_COUNT, ZombieKind};
 
 /// An address below 2^limit aligned to 2^bits (so the 2^bits block at it
 /// ends at or below 2^limit).
@@ -115,13 +115,27 @@ fn any_cap() -> impl Strategy<Value = Cap> {
         }),
         Just(Cap::IrqControl),
         any::<u16>().prop_map(|irq| Cap::IrqHandler { irq }),
+        (1u8..=28).prop_flat_map(|radix_bits| {
+            (paddr(radix_bits + 6), 0..=1u64 << radix_bits).prop_map(move |(paddr, pending)| {
+                Cap::Zombie {
+                    paddr,
+                    kind: ZombieKind::CNode { radix_bits },
+                    pending,
+                }
+            })
+        }),
+        (paddr(11), 0..=TCB_SLOT_COUNT).prop_map(|(paddr, pending)| Cap::Zombie {
+            paddr,
+            kind: ZombieKind::Tcb,
+            pending
+        }),
     ]
 }
 
 /// Any value of any variant, fields unconstrained.
 fn raw_cap() -> impl Strategy<Value = Cap> {
     (
-        0u8..14,
+        0u8..15,
         any::<u64>(),
         any::<u64>(),
         any::<u8>(),
@@ -186,7 +200,16 @@ fn raw_cap() -> impl Strategy<Value = Cap> {
                 10 => Cap::AsidControl,
                 11 => Cap::AsidPool { paddr: x, base: h },
                 12 => Cap::IrqControl,
-                _ => Cap::IrqHandler { irq: h },
+                13 => Cap::IrqHandler { irq: h },
+                _ => Cap::Zombie {
+                    paddr: x,
+                    kind: if p {
+                        ZombieKind::Tcb
+                    } else {
+                        ZombieKind::CNode { radix_bits: a }
+                    },
+                    pending: y,
+                },
             }
         })
 }

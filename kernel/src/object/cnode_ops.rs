@@ -144,6 +144,11 @@ fn source(
     if cap.is_null() {
         return Err(cspace::missing());
     }
+    if matches!(cap, Cap::Zombie { .. }) {
+        // An object being destroyed: its last cap moves only in the
+        // kernel's hands.
+        return Err(SyscallError::illegal_operation());
+    }
     Ok((slot, cap))
 }
 
@@ -155,15 +160,19 @@ fn perform(inv: &Invoker, op: Op) -> Outcome {
         Op::Move { src, dest, cap } => {
             let _ = mdb::move_cap(&mut KernelSlots, src, dest, cap);
         }
-        Op::Delete { slot } => delete::delete_slot(slot),
+        // Preempted after DELETE_BUDGET steps: the call runs again and
+        // carries on from the zombie (Delete) or the descendants left
+        // (Revoke).
+        Op::Delete { slot } => {
+            let mut budget = delete::DELETE_BUDGET;
+            if delete::delete(slot, &mut budget).is_err() {
+                return inv.restart();
+            }
+        }
         Op::Revoke { slot } => {
-            if delete::revoke(slot).is_err() {
-                // Preempted: run the call again later; it carries on where
-                // this one stopped.
-                let t = inv.tcb();
-                t.regs.elr = t.regs.elr.wrapping_sub(4);
-                crate::sched::yield_current(crate::arch::aarch64::cpu::core_index());
-                return Outcome::NoReply;
+            let mut budget = delete::DELETE_BUDGET;
+            if delete::revoke(slot, &mut budget).is_err() {
+                return inv.restart();
             }
         }
         Op::Rotate {

@@ -115,7 +115,7 @@ pub fn invoke(inv: &Invoker, control_slot: SlotAddr, cap: &Cap) -> Result<Outcom
         (Cap::IrqHandler { irq }, Some(Label::IrqHandlerClear)) => {
             let line = Line::from_index(irq);
             line.mask();
-            delete::delete_slot(slot(line));
+            delete::delete_one(slot(line));
             Ok(Outcome::ok())
         }
         _ => Err(SyscallError::illegal_operation()),
@@ -182,7 +182,7 @@ fn set_notification(inv: &Invoker, line: Line) -> Result<Outcome, SyscallError> 
     }
     let copy = derive::derive(&cap)?;
     // Perform: replace any earlier binding, then let the line fire.
-    delete::delete_slot(slot(line));
+    delete::delete_one(slot(line));
     let _ = mdb::insert(&mut KernelSlots, src, slot(line), copy);
     line.unmask();
     Ok(Outcome::ok())
@@ -220,7 +220,7 @@ pub fn release(irq: u16) {
     if usize::from(irq) < LINES {
         let line = Line::from_index(irq);
         line.mask();
-        delete::delete_slot(slot(line));
+        delete::delete_one(slot(line));
         set_claimed(line, false);
     }
 }

@@ -234,10 +234,17 @@ fn perform(inv: &Invoker, target: u64, op: Op) -> Outcome {
             updates,
             ipc_buffer,
         } => {
+            // Empty the slots first, restarting the call if that takes
+            // more than one entry (an old CSpace root may be the last cap
+            // to a large CNode); nothing else has changed by then.
+            let mut budget = delete::DELETE_BUDGET;
+            for (index, _, _) in &updates {
+                if delete::delete(tcb::slot_addr(target, *index), &mut budget).is_err() {
+                    return inv.restart();
+                }
+            }
             for (index, src, cap) in updates {
-                let dest = tcb::slot_addr(target, index);
-                delete::delete_slot(dest);
-                let _ = mdb::insert(&mut KernelSlots, src, dest, cap);
+                let _ = mdb::insert(&mut KernelSlots, src, tcb::slot_addr(target, index), cap);
             }
             if let Some(f) = fault_handler {
                 tcb(target).fault_handler = f;

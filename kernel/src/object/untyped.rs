@@ -36,11 +36,8 @@ pub fn invoke(invoker: &Invoker, slot: SlotAddr, cap: &Cap) -> Result<Outcome, S
     let retype = decode(invoker, slot, cap)?;
     if !zero_step(&retype) {
         // Preempted: the call runs again later and carries on where this
-        // entry stopped (its arguments are still in the registers).
-        let t = invoker.tcb();
-        t.regs.elr = t.regs.elr.wrapping_sub(4);
-        crate::sched::yield_current(cpu::core_index());
-        return Ok(Outcome::NoReply);
+        // entry stopped.
+        return Ok(invoker.restart());
     }
     perform(&retype);
     Ok(Outcome::ok())

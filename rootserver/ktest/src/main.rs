@@ -9,6 +9,7 @@
 #![allow(clippy::result_large_err)]
 
 mod cnode;
+mod delete;
 mod fault;
 mod fuzz;
 mod harness;
@@ -41,6 +42,7 @@ const RESERVED_SLOTS: u64 = 64;
 const GROUPS: &[&[Case]] = &[
     untyped::CASES,
     cnode::CASES,
+    delete::CASES,
     tcb::CASES,
     ipc::CASES,
     notification::CASES,

@@ -461,3 +461,64 @@ fn parenthood() {
         &slot(cnode(5), false, false)
     ));
 }
+
+fn zombie(paddr: u64) -> Cap {
+    Cap::Zombie {
+        paddr,
+        kind: crate::ZombieKind::CNode { radix_bits: 4 },
+        pending: 3,
+    }
+}
+
+#[test]
+fn zombies_cannot_be_copied_minted_or_mutated() {
+    let z = zombie(0x10_0000);
+    for r in [
+        derive(&z),
+        copy(&z, Rights::ALL),
+        mint(&z, Rights::ALL, 0),
+        mutate(&z, 0),
+    ] {
+        assert_eq!(r.map_err(|e| e.error), Err(Error::IllegalOperation));
+    }
+    assert!(!is_revocable(&z, &cnode(4)));
+}
+
+#[test]
+fn a_zombie_stays_a_child_of_its_untyped_and_has_none() {
+    let z = zombie(0x10_0000);
+    let ut = untyped(0x10_0000, 16);
+    assert!(same_region_as(&ut, &z));
+    assert!(!same_region_as(&untyped(0x20_0000, 16), &z));
+    assert!(is_mdb_parent_of(
+        &slot(ut, true, true),
+        &slot(z, true, true)
+    ));
+    // A zombie is the only capability to its object and the parent of
+    // nothing, even with the revocable flag of the original it replaced.
+    assert!(!same_region_as(&z, &z));
+    assert!(!same_region_as(&z, &cnode(4)));
+    assert!(!is_mdb_parent_of(
+        &slot(z, true, true),
+        &slot(cnode(4), false, false)
+    ));
+    assert!(same_object_as(
+        &z,
+        &Cap::Zombie {
+            paddr: 0x10_0000,
+            kind: crate::ZombieKind::CNode { radix_bits: 4 },
+            pending: 0,
+        }
+    ));
+    assert!(!same_object_as(&z, &zombie(0x20_0000)));
+    assert!(!same_object_as(&z, &cnode(4)));
+    assert!(!same_object_as(&cnode(4), &z));
+    assert!(!same_object_as(
+        &z,
+        &Cap::Zombie {
+            paddr: 0x10_0000,
+            kind: crate::ZombieKind::Tcb,
+            pending: 0,
+        }
+    ));
+}

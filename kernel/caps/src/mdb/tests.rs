@@ -398,3 +398,40 @@ fn removed_badge_holders_children_do_not_join_a_new_mint() {
     assert_eq!(first_descendant(&s, 0x40), None);
     assert_eq!(s.revoke(0x10), [0x40, 0x30]);
 }
+
+#[test]
+fn exchange_moves_swaps_or_does_nothing() {
+    let (mut s, [a, b, c]) = chain();
+    let before: Vec<Cap> = s.list().iter().map(|&x| s.cap(x)).collect();
+    // Two full slots: a swap.
+    exchange(&mut s, a, c).unwrap();
+    assert_eq!(s.list(), [U, c, b, a]);
+    // A full and an empty slot, both ways round: a move.
+    exchange(&mut s, b, 0x900).unwrap();
+    assert_eq!(s.list(), [U, c, 0x900, a]);
+    exchange(&mut s, 0x700, 0x900).unwrap();
+    assert_eq!(s.list(), [U, c, 0x700, a]);
+    assert!(s.read(0x900).is_empty());
+    // Two empty slots: nothing.
+    exchange(&mut s, 0x900, 0xa00).unwrap();
+    let after: Vec<Cap> = s.list().iter().map(|&x| s.cap(x)).collect();
+    assert_eq!(
+        before, after,
+        "the list holds the same caps in the same order"
+    );
+    assert_eq!(exchange(&mut s, a, a), Err(MdbError::SameSlot));
+    assert_eq!(exchange(&mut s, 0, a), Err(MdbError::NoSlot));
+    // Every kind of capability can be exchanged, zombies included.
+    let z = Cap::Zombie {
+        paddr: 0x10_0000,
+        kind: crate::ZombieKind::Tcb,
+        pending: 2,
+    };
+    for cap in [z, Cap::IrqControl, Cap::AsidControl, ut(), ep(3)] {
+        let mut s = Store::default();
+        insert_root(&mut s, 0x10, cap).unwrap();
+        exchange(&mut s, 0x10, 0x20).unwrap();
+        assert_eq!(s.cap(0x20), cap);
+        assert!(s.read(0x10).is_empty());
+    }
+}
