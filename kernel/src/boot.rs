@@ -261,7 +261,7 @@ pub struct BootReport {
 
 impl BootReport {
     /// What is not as it should be after boot, in words.
-    pub fn problems(&self) -> heapless::Vec<&'static str, 4> {
+    pub fn problems(&self) -> heapless::Vec<&'static str, 5> {
         let checks = [
             (self.status.all_good(), "EL2, VHE, MMU and caches"),
             (self.archive_entries > 0, "boot archive listed"),

@@ -7,6 +7,7 @@ pub mod exception;
 pub mod fpu;
 pub mod gic;
 mod head;
+mod mem;
 pub mod percore;
 #[cfg(feature = "test-hooks")]
 pub mod pmu;
