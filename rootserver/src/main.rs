@@ -3,7 +3,9 @@
 //! description from the boot archive (`system`, or `system.NAME` with
 //! `tessera.system=NAME` on the kernel command line), builds and starts
 //! every component it describes ([`system`]), and then reports the faults
-//! of components ([`faults`]).
+//! of components ([`faults`]). Until the system runs it prints on the
+//! kernel's debug console; then, if the system has a console server (the
+//! serial driver), through its own channel to it.
 #![no_std]
 #![no_main]
 
@@ -67,6 +69,12 @@ fn main(boot_info: u64) -> ! {
                     "rootserver: started {} (program {}, core {}, priority {})",
                     c.name, c.program, c.core, c.priority
                 );
+            }
+            // From here on the rootserver prints through the console
+            // server (the serial driver), which now runs: the kernel's
+            // debug console only keeps the lines before this one.
+            if let Some(console) = &running.console {
+                tessera_rt::console::set_channel(console.cap);
             }
             println!(
                 "rootserver: system {name:?} running, {} components; reporting their faults",

@@ -44,11 +44,24 @@ pub struct Built {
     pub notification: CPtr,
 }
 
-/// The running system: its components (in description order) and the
-/// endpoint their faults arrive on (badge: component index + 1).
+/// The running system: its components (in description order), the
+/// endpoint their faults arrive on (badge: component index + 1), and the
+/// rootserver's own console channel, if the system has a console server.
 pub struct Running {
     pub components: Vec<Built, MAX_COMPONENTS>,
     pub fault_ep: CPtr,
+    pub console: Option<Console>,
+}
+
+/// The rootserver's console channel: an endpoint capability to the console
+/// server (`System::console_server`), badged for the server's local id of
+/// its channel `rootserver_console` (`tessera_rt::console::ROOTSERVER_CHANNEL`).
+#[derive(Clone, Copy, Debug)]
+pub struct Console {
+    /// The server's index in the description.
+    pub server: usize,
+    /// The capability, in the rootserver's CSpace.
+    pub cap: CPtr,
 }
 
 /// Where each mapping (by index into `System::mappings`) and each device
@@ -93,10 +106,21 @@ pub fn build<'a>(
     }
     wiring::channels(&mut res, system, &components)?;
     wiring::interrupts(&mut res, system, &components)?;
+    let console_end = rootserver_console_end(system);
+    let console = match console_end {
+        Some((server, id)) => Some(Console {
+            server,
+            cap: wiring::rootserver_console(&mut res, system, &components, server, id)?,
+        }),
+        None => None,
+    };
     memory::map_regions(&mut res, system, &components, &frames, &placement)?;
     memory::map_devices(&mut res, system, &components, &frames, &placement)?;
     for (index, built) in components.iter().enumerate() {
-        info_page::write(&mut res, system, index, built, &placement, scratch)?;
+        let console_id = console_end.filter(|&(s, _)| s == index).map(|(_, id)| id);
+        info_page::write(
+            &mut res, system, index, built, &placement, scratch, console_id,
+        )?;
     }
     for (c, built) in system.components.iter().zip(&components) {
         tcb::resume(built.tcb).at(Entry::Component(c.name), "starting it")?;
@@ -104,7 +128,29 @@ pub fn build<'a>(
     Ok(Running {
         components,
         fault_ep,
+        console,
     })
+}
+
+/// The console server and its local id for the rootserver's console
+/// channel: the id after its description channels and interrupts. With no
+/// console server, or no id left (all 63 in use: said here, once), the
+/// rootserver keeps printing on the kernel's debug console.
+fn rootserver_console_end(system: &System<'_>) -> Option<(usize, u8)> {
+    let server = system.console_server()?;
+    let id = system.ends_of(server).count();
+    let free = u8::try_from(id)
+        .ok()
+        .filter(|&id| usize::from(id) < tessera_rt::component_info::MAX_LOCAL_IDS);
+    let server = usize::from(server);
+    if free.is_none() {
+        tessera_rt::println!(
+            "rootserver: console server {} has no local id left for {}; the rootserver keeps the kernel's debug console",
+            system.components[server].name,
+            tessera_rt::console::ROOTSERVER_CHANNEL
+        );
+    }
+    Some((server, free?))
 }
 
 /// Loads component `index`'s program and gives it its thread, CSpace,

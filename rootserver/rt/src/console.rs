@@ -10,7 +10,10 @@
 //! A program's output goes to the kernel's debug console until
 //! [`set_channel`] names the endpoint capability of its console channel;
 //! the component runtime does that at start-up when the system
-//! description gives the component a `console`.
+//! description gives the component a `console`, and the rootserver does it
+//! once the console server runs (its channel [`ROOTSERVER_CHANNEL`]). A
+//! write the server does not confirm goes to the kernel's debug console
+//! instead (`debug::write_bytes`), so no line is lost.
 
 use core::sync::atomic::{AtomicU64, Ordering};
 
@@ -27,8 +30,15 @@ pub const MAX_WRITE: usize = (MSG_MAX_LENGTH - 1) * 8;
 /// The registers of one write.
 pub type WriteMessage = [u64; MSG_MAX_LENGTH];
 
+/// The name, in the console server's info page, of the channel the
+/// rootserver prints through (an endpoint channel, the server its `to`).
+pub const ROOTSERVER_CHANNEL: &str = "rootserver_console";
+
 /// The console channel's capability; 0 while output goes to the kernel.
 static CHANNEL: AtomicU64 = AtomicU64::new(0);
+
+/// How many bytes console servers have confirmed writing for this program.
+static CONFIRMED: AtomicU64 = AtomicU64::new(0);
 
 /// Sends this program's console output through the endpoint capability
 /// `cap` (0: back to the kernel's debug console).
@@ -42,6 +52,13 @@ pub fn channel() -> Option<CPtr> {
         0 => None,
         cap => Some(cap),
     }
+}
+
+/// How many bytes console servers have confirmed writing for this program
+/// so far (the sum of their replies' MR0): output that went to the
+/// kernel's debug console does not count.
+pub fn confirmed() -> u64 {
+    CONFIRMED.load(Ordering::Relaxed)
 }
 
 /// Packs up to [`MAX_WRITE`] bytes of `bytes` into `regs`; returns how many
@@ -72,19 +89,23 @@ pub fn unpack(regs: &[u64]) -> impl Iterator<Item = u8> + '_ {
 }
 
 /// Writes `bytes` through the console channel `cap`, in as many calls as
-/// needed. Nothing is lost if the server answers; a server that replies
-/// with an error label ends the write early.
-pub fn write_through(cap: CPtr, bytes: &[u8]) {
-    let mut rest = bytes;
+/// needed; returns how many of them were sent in calls the server
+/// answered with label 0. A failed call (a capability that is no
+/// endpoint, a server that replies with an error label) ends the write
+/// early: the caller decides what to do with the rest.
+pub fn write_through(cap: CPtr, bytes: &[u8]) -> usize {
+    let mut sent = 0;
     let mut regs = [0u64; MSG_MAX_LENGTH];
-    while !rest.is_empty() {
-        let (words, n) = pack(rest, &mut regs);
+    while sent < bytes.len() {
+        let (words, n) = pack(&bytes[sent..], &mut regs);
         let reply = ipc::call(cap, Outgoing::new(WRITE, &regs[..words]));
         if reply.info.label != 0 {
-            return;
+            break;
         }
-        rest = &rest[n..];
+        CONFIRMED.fetch_add(reply.mr(0).min(n as u64), Ordering::Relaxed);
+        sent += n;
     }
+    sent
 }
 
 #[cfg(test)]

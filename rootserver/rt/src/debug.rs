@@ -14,11 +14,15 @@ pub fn put_char(byte: u8) {
 }
 
 /// Prints bytes: through the console channel if there is one, otherwise
-/// to the kernel's debug console.
+/// to the kernel's debug console. What the console server does not take
+/// (its call failed) goes to the kernel's debug console too.
 pub fn write_bytes(bytes: &[u8]) {
-    match crate::console::channel() {
+    let sent = match crate::console::channel() {
         Some(cap) => crate::console::write_through(cap, bytes),
-        None => write_to_kernel(bytes),
+        None => 0,
+    };
+    if sent < bytes.len() {
+        write_to_kernel(&bytes[sent..]);
     }
 }
 

@@ -27,10 +27,11 @@ pub fn write<'a>(
     built: &Built,
     placement: &Placement,
     scratch: u64,
+    console_id: Option<u8>,
 ) -> Result<(), BuildError<'a>> {
     let c = &system.components[index];
     let entry = Entry::Component(c.name);
-    let info = describe(system, index, placement).at(entry, "describing it")?;
+    let info = describe(system, index, placement, console_id).at(entry, "describing it")?;
     let mut bytes = PAGE_BUFFER.lock();
     bytes.fill(0);
     tessera_rt::component_info::encode(&info, &mut *bytes)
@@ -49,11 +50,13 @@ pub fn write<'a>(
     Ok(())
 }
 
-/// Component `index`'s info.
+/// Component `index`'s info; `console_id`: its local id for the
+/// rootserver's console channel, if it is the console server.
 fn describe<'a>(
     system: &System<'a>,
     index: usize,
     placement: &Placement,
+    console_id: Option<u8>,
 ) -> Result<ComponentInfo<'a>, Why<'a>> {
     let c = &system.components[index];
     let mut info = ComponentInfo {
@@ -100,6 +103,17 @@ fn describe<'a>(
                 info.interrupts.push(irq).map_err(|_| Why::TooLarge)?;
             }
         }
+    }
+    if let Some(id) = console_id {
+        // The rootserver calls it: it is the `to`, and holds no capability.
+        let entry = ChannelInfo {
+            name: tessera_rt::console::ROOTSERVER_CHANNEL,
+            id,
+            kind: ChannelKind::Endpoint,
+            role: Role::To,
+            slot: 0,
+        };
+        info.channels.push(entry).map_err(|_| Why::TooLarge)?;
     }
     let rights = |r: tessera_sysdesc::Rights| tessera_rt::component_info::Rights {
         read: r.read,

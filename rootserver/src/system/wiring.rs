@@ -10,6 +10,9 @@
 //! - endpoint from A to B: Write and GrantReply on B's endpoint, badge
 //!   `bit 63 | B's id`.
 //!
+//! The rootserver's own console channel (`rootserver_console`) is minted
+//! the same way, for the console server's id after its others.
+//!
 //! An interrupt is claimed for its component's core, bound to the
 //! component's notification with badge `bit(its id)`, and its IRQHandler
 //! capability goes into the slot of its id, for Ack.
@@ -138,6 +141,26 @@ pub fn interrupts<'a>(
         res.slots.free(handler);
     }
     Ok(())
+}
+
+/// Mints the rootserver its console channel: Write and GrantReply on the
+/// console server's endpoint, badged `bit 63 | id` as a description
+/// channel's caller would get, in a slot of the rootserver's own.
+pub fn rootserver_console<'a>(
+    res: &mut Resources,
+    system: &System<'a>,
+    built: &[Built],
+    server: usize,
+    id: u8,
+) -> Result<CPtr, BuildError<'a>> {
+    let entry = Entry::Component(system.components[server].name);
+    let cap = take_slot(res, entry)?;
+    let src = cnode::Slot::new(res.cnode, built[server].endpoint);
+    let dest = cnode::Slot::new(res.cnode, cap);
+    let rights = Rights::WRITE | Rights::GRANT_REPLY;
+    cnode::mint(dest, src, rights, badge::protected_call(id))
+        .at(entry, "giving the rootserver its console channel")?;
+    Ok(cap)
 }
 
 fn take_slot<'a>(res: &mut Resources, entry: Entry<'a>) -> Result<CPtr, BuildError<'a>> {

@@ -306,6 +306,18 @@ impl System<'_> {
         channels.chain(interrupts)
     }
 
+    /// The console server: the component that is the `to` of the
+    /// components' `console` channels (the first in file order if they
+    /// name several), if any component has a console. The rootserver
+    /// prints through it once it runs.
+    pub fn console_server(&self) -> Option<u16> {
+        self.components
+            .iter()
+            .filter_map(|c| self.channels.get(usize::from(c.console?)))
+            .map(|ch| ch.to)
+            .min()
+    }
+
     /// Component `index`'s local id for `end`, if it is one of its ends.
     pub fn local_id(&self, index: u16, end: End) -> Option<usize> {
         self.ends_of(index).position(|e| e == end)

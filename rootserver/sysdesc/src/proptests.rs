@@ -235,6 +235,39 @@ fn a_console_must_be_an_endpoint_its_component_calls() {
 }
 
 #[test]
+fn the_console_server_is_the_first_callee_of_a_console() {
+    let component = |name| Component {
+        name,
+        program: "p",
+        priority: 1,
+        core: 0,
+        stack_size: 4096,
+        heap_size: 0,
+        console: None,
+    };
+    let mut s = System::default();
+    for name in ["a", "b", "c", "d"] {
+        s.components.push(component(name)).unwrap();
+    }
+    assert_eq!(s.console_server(), None);
+    // a prints through d, c through b, and d through b.
+    for (from, to) in [(0, 3), (2, 1), (3, 1)] {
+        let channel = Channel {
+            name: "x",
+            kind: ChannelKind::Endpoint,
+            from,
+            to,
+        };
+        s.components[usize::from(from)].console = Some(s.channels.len() as u16);
+        s.channels.push(channel).unwrap();
+    }
+    assert_eq!(s.console_server(), Some(1));
+    s.components[2].console = None;
+    s.components[3].console = None;
+    assert_eq!(s.console_server(), Some(3));
+}
+
+#[test]
 fn local_ids_are_channels_then_interrupts_in_file_order() {
     use crate::{End, Role};
     let mut s = System::default();
