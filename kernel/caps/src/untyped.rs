@@ -225,47 +225,44 @@ impl RetypePlan {
     /// where nothing lives) and the zeroed mark at `to`, so that the next
     /// entry's [`dirty_range`](Self::dirty_range) starts at `to`.
     pub fn partly_zeroed(&self, untyped: &Cap, to: u64) -> Cap {
-        match *untyped {
-            Cap::Untyped {
-                paddr,
-                size_bits,
-                is_device,
-                ..
-            } => Cap::Untyped {
-                paddr,
-                size_bits,
-                is_device,
-                free_index: self.first_paddr.saturating_sub(paddr),
-                zeroed_to: to,
-            },
-            other => other,
-        }
+        let start = match *untyped {
+            Cap::Untyped { paddr, .. } => self.first_paddr.saturating_sub(paddr),
+            _ => 0,
+        };
+        with_marks(untyped, start, to)
     }
 
     /// The Untyped's capability after the Retype: its watermark moved to
     /// the end of the new objects, and its zeroed mark kept where it still
-    /// describes zero memory above them.
+    /// describes zero memory above them (always 0 for device memory).
     pub fn updated_untyped(&self, untyped: &Cap) -> Cap {
-        let clean_to = self.clean_to(untyped);
-        match *untyped {
+        let zeroed_to = match *untyped {
             Cap::Untyped {
-                paddr,
-                size_bits,
-                is_device,
-                ..
-            } => Cap::Untyped {
-                paddr,
-                size_bits,
-                is_device,
-                free_index: self.new_free_index,
-                zeroed_to: if is_device {
-                    0
-                } else {
-                    clean_to.max(self.new_free_index)
-                },
-            },
-            other => other,
-        }
+                is_device: false, ..
+            } => self.clean_to(untyped).max(self.new_free_index),
+            _ => 0,
+        };
+        with_marks(untyped, self.new_free_index, zeroed_to)
+    }
+}
+
+/// `untyped` with its watermark and zeroed mark replaced (any other
+/// capability unchanged).
+fn with_marks(untyped: &Cap, free_index: u64, zeroed_to: u64) -> Cap {
+    match *untyped {
+        Cap::Untyped {
+            paddr,
+            size_bits,
+            is_device,
+            ..
+        } => Cap::Untyped {
+            paddr,
+            size_bits,
+            is_device,
+            free_index,
+            zeroed_to,
+        },
+        other => other,
     }
 }
 
